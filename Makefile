@@ -1,0 +1,31 @@
+# Two entry points on a fresh machine:  `make serve`  and  `make test`.
+# Both create .venv and install the project into it first (only when pyproject.toml changed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/assistant serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check assistant tests bench
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/langid.py
+	$(BIN)/python bench/intent.py
+	$(BIN)/python bench/comment_stream.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

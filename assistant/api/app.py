@@ -1,0 +1,59 @@
+"""The app factory: builds the services from Settings once, wires routers and error mapping."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from assistant import __version__
+from assistant.api import chat, host, markets, openai_compat
+from assistant.api.errors import error_body, install
+from assistant.config import Settings
+from assistant.session.factory import build_chat_service
+
+log = logging.getLogger(__name__)
+
+_MAX_BODY = 256 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        service, store = build_chat_service(settings)
+        if not service.registry.ids:
+            log.error("no market could be loaded", extra={"prompts_dir": str(settings.prompts_dir)})
+        app.state.registry = service.registry
+        app.state.store = store
+        app.state.feed = service.feed
+        app.state.chat = service
+        try:
+            yield
+        finally:
+            store.close_all()
+
+    app = FastAPI(title="Live co-host assistant", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    install(app)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        # Refuse huge bodies before reading them: no chat message needs more than a few KB.
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > _MAX_BODY:
+            return JSONResponse(
+                error_body("body_too_large", f"request body is {size} bytes; the limit is "
+                           f"{_MAX_BODY}"), status_code=413)
+        return await call_next(request)
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"])
+    for r in (markets.router, chat.router, host.router, openai_compat.router):
+        app.include_router(r)
+    return app

@@ -1,0 +1,140 @@
+"""The `assistant` command: serve, chat in the terminal, check market files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from assistant.config import Settings
+
+
+def _settings(prompts_dir: Path | None, **overrides) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if prompts_dir is not None:
+        values["prompts_dir"] = prompts_dir
+    return Settings(**values)
+
+
+@click.group()
+@click.version_option(package_name="live-cohost-assistant")
+def main() -> None:
+    """Multilingual AI co-host for cross-border live commerce."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (ASSISTANT_HOST).")
+@click.option("--port", type=int, default=None, help="Port (ASSISTANT_PORT).")
+@click.option("--prompts-dir", type=click.Path(path_type=Path), default=None,
+              help="Market data folder (ASSISTANT_PROMPTS_DIR).")
+@click.option("--db-path", type=click.Path(path_type=Path), default=None,
+              help="SQLite file for handoffs (ASSISTANT_DB_PATH).")
+def serve(host: str | None, port: int | None, prompts_dir: Path | None,
+          db_path: Path | None) -> None:
+    """Run the HTTP/WebSocket service."""
+    import uvicorn
+
+    from assistant.api.app import create_app
+
+    settings = _settings(prompts_dir, host=host, port=port, db_path=db_path)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port,
+        log_level=settings.log_level,
+        # Our own limit (max_ws_message_bytes) answers oversized frames with an error event;
+        # the server's limit only guards against abuse far beyond it.
+        ws_max_size=1 << 20,
+    )
+
+
+@main.group()
+def markets() -> None:
+    """Market data tools."""
+
+
+@markets.command("check")
+@click.option("--prompts-dir", type=click.Path(path_type=Path), default=None)
+def markets_check(prompts_dir: Path | None) -> None:
+    """Validate every market under prompts/ and print every problem."""
+    from assistant.knowledge.market import load_markets
+
+    settings = _settings(prompts_dir)
+    good, errors = load_markets(settings.prompts_dir)
+    for m in good.values():
+        click.echo(f"ok      {m.id:<8} {m.name} ({', '.join(m.languages)}; {m.currency}; "
+                   f"{len(m.products)} products, {len(m.faq)} FAQ, {len(m.campaigns)} campaigns)")
+    for e in errors:
+        click.echo(f"REFUSED {e.market}: {len(e.problems)} problem(s)")
+        for p in e.problems:
+            where = f"{p.file}: {p.field}" if p.field else p.file
+            click.echo(f"  - {where}: {p.message}")
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.option("--market", "market_id", required=True, help="Market id, e.g. us.")
+@click.option("--viewer", default="terminal", help="Viewer id for this session.")
+@click.option("--room", default="terminal", help="Room id.")
+@click.option("--prompts-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--db-path", type=click.Path(path_type=Path), default=None)
+def chat(market_id: str, viewer: str, room: str, prompts_dir: Path | None,
+         db_path: Path | None) -> None:
+    """Talk to the FAQ bot in the terminal. Commands: /stage SKU, /viewer ID, /quit."""
+    from assistant.errors import AssistantError
+    from assistant.session.factory import build_chat_service
+
+    settings = _settings(prompts_dir, db_path=db_path)
+    service, store = build_chat_service(settings)
+    try:
+        market = service.registry.get(market_id)
+    except AssistantError as e:
+        raise click.ClickException(str(e)) from None
+    interactive = sys.stdin.isatty()
+    click.echo(f"{market.name} ({', '.join(market.languages)}). Products: "
+               + ", ".join(f"{p.sku}" for p in market.products)
+               + ". /stage SKU, /viewer ID, /quit")
+
+    async def loop() -> None:
+        nonlocal viewer
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "you> " if interactive else "")
+            except EOFError:
+                return
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                return
+            try:
+                if line.startswith("/stage"):
+                    sku = line.split(maxsplit=1)[1] if " " in line else None
+                    click.echo(f"on stage: {service.set_on_stage(room, market_id, sku)}")
+                    continue
+                if line.startswith("/viewer "):
+                    viewer = line.split(maxsplit=1)[1]
+                    click.echo(f"viewer: {viewer}")
+                    continue
+                from assistant.session.chat import Comment
+
+                reply = await service.handle(Comment(room, market_id, viewer, line))
+            except AssistantError as e:
+                click.echo(f"error: {e}")
+                continue
+            tag = f"[{reply.lang} {reply.topic}{' ' + reply.sku if reply.sku else ''}]"
+            click.echo(f"bot {tag}> {reply.text}")
+            if reply.handoff is not None and reply.handoff_created:
+                click.echo(f"  (handed to {market.host_name}: handoff {reply.handoff.id})")
+
+    try:
+        asyncio.run(loop())
+    finally:
+        store.close_all()
+
+
+if __name__ == "__main__":
+    main()

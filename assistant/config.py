@@ -1,0 +1,65 @@
+"""Settings: the only module that reads the environment (prefix ASSISTANT_).
+
+Every field is documented in README.md under "Settings"; keep the two in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # --- server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # --- data
+    prompts_dir: Path = DEFAULT_PROMPTS
+    db_path: Path = Path("data/assistant.sqlite3")
+
+    # --- credentials: comma-separated tokens per role. Empty platform tokens = viewers need none.
+    platform_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    host_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr("dev-host-token")]
+    )
+    operator_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr("dev-operator-token")]
+    )
+
+    # --- chat
+    max_text_chars: int = 500
+    max_ws_message_bytes: int = 16_384
+    dedup_window_s: float = 8.0
+    rate_limit_per_min: int = 20
+    rate_limit_burst: int = 5
+    history_turns: int = 6
+
+    # --- language
+    langid_min_confidence: float = 0.5
+
+    # --- dialogue backend: "grounded" (embedded, default) or "openai" (any compatible endpoint)
+    dialogue_backend: str = "grounded"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 6.0
+    llm_max_tokens: int = 200
+    llm_temperature: float = 0.3
+
+    @field_validator("platform_tokens", "host_tokens", "operator_tokens", "cors_origins",
+                     mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # Environment variables carry lists as "a,b,c"; code may pass real lists.
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value

@@ -1,0 +1,1 @@
+"""Market knowledge: loading and validating prompts/, and answering from it."""

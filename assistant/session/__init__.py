@@ -1,0 +1,1 @@
+"""Turn orchestration: one chat turn (comment -> answer, handoff), and later the voice turn."""

@@ -1,0 +1,258 @@
+"""One chat turn: a viewer's comment in, an answer addressed to viewers out.
+
+Owns the per-room and per-viewer state of the chat side (product on stage, recent turns,
+rate limits, the burst de-duplication cache) and the order of the steps:
+validate -> rate-limit -> language -> understand -> intent/handoff -> answer (de-duplicated).
+Transport code (HTTP, WebSocket, the OpenAI-compatible endpoint) only translates to and from it."""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.config import Settings
+from assistant.dialogue import Answer, Topic, Turn, Understanding
+from assistant.errors import InputError, ProtocolError
+from assistant.handoff import Handoff, HandoffFeed, HandoffStore
+from assistant.intent import IntentScore, IntentScorer
+from assistant.knowledge.market import Market
+from assistant.knowledge.registry import MarketRegistry
+from assistant.language import ViewerLanguages
+from assistant.llm.base import GuardedDialogue
+from assistant.session.limits import LRU, TokenBuckets
+
+log = logging.getLogger(__name__)
+
+# Topics whose answer does not depend on who asked, so a burst can share one answer.
+_SHAREABLE = frozenset(Topic) - {Topic.UNKNOWN, Topic.HUMAN, Topic.GREETING}
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    room: str
+    market: str
+    viewer: str
+    text: str
+    ts: float | None = None
+    lang: str | None = None  # an explicit language from the platform, if it knows it
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    answer_id: str
+    room: str
+    market: str
+    viewer: str
+    text: str
+    lang: str
+    topic: str
+    sku: str | None
+    source: str
+    duplicate: bool = False  # same answer as answer_id, already sent to earlier askers
+    handoff: Handoff | None = None
+    handoff_created: bool = False
+    intent: IntentScore | None = None
+    in_reply_to_ts: float | None = None
+
+    def to_event(self) -> dict:
+        return {
+            "type": "answer",
+            "answer_id": self.answer_id,
+            "room": self.room,
+            "viewer_ids": [self.viewer],
+            "text": self.text,
+            "lang": self.lang,
+            "topic": self.topic,
+            "sku": self.sku,
+            "source": self.source,
+            "in_reply_to_ts": self.in_reply_to_ts,
+            "handoff": (
+                {"id": self.handoff.id, "created": self.handoff_created} if self.handoff else None
+            ),
+        }
+
+
+@dataclass(slots=True)
+class _Shared:
+    answer_id: str
+    answer: Answer
+    expires: float
+
+
+@dataclass(slots=True)
+class RoomState:
+    market: str
+    on_stage_sku: str | None = None
+    shared: dict[tuple, _Shared] = field(default_factory=dict)
+
+
+def clean_text(text: object, max_chars: int) -> str:
+    """Refuse what cannot be a viewer's chat message, with a reason a client can act on."""
+    if not isinstance(text, str):
+        raise InputError("invalid_text", "text must be a string")
+    text = text.strip()
+    if not text:
+        raise InputError("empty_text", "text is empty")
+    if len(text) > max_chars:
+        raise InputError(
+            "text_too_long", f"text has {len(text)} characters; the limit is {max_chars}",
+            status=413,
+        )
+    # Control characters (other than line breaks/tabs) and lone surrogates mean binary or
+    # corrupted input, never something a viewer typed.
+    for ch in text:
+        if ch in "\n\t\r":
+            continue
+        cat = unicodedata.category(ch)
+        if cat == "Cc" or cat == "Cs":
+            raise InputError("binary_text", "text contains control or binary characters")
+    return text
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: MarketRegistry,
+        languages: ViewerLanguages,
+        scorer: IntentScorer,
+        store: HandoffStore,
+        feed: HandoffFeed,
+        *,
+        llm: GuardedDialogue | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ):
+        self.settings = settings
+        self.registry = registry
+        self.languages = languages
+        self.scorer = scorer
+        self.store = store
+        self.feed = feed
+        self.llm = llm
+        self.clock = clock
+        self.wall = wall
+        self.rooms: LRU[str, RoomState] = LRU(10_000)
+        self.history: LRU[tuple[str, str], deque[Turn]] = LRU(200_000)
+        self.limits = TokenBuckets(
+            settings.rate_limit_per_min, settings.rate_limit_burst, clock=clock
+        )
+
+    # --- rooms
+
+    def room(self, room: str, market: str) -> RoomState:
+        self.registry.get(market)  # raises UnknownMarket naming the known ones
+        state = self.rooms.get_or_create(room, lambda: RoomState(market))
+        if state.market != market:
+            raise ProtocolError(
+                "room_market_mismatch",
+                f"room {room!r} belongs to market {state.market!r}, not {market!r}",
+            )
+        return state
+
+    def set_on_stage(self, room: str, market: str, sku: str | None) -> str | None:
+        state = self.room(room, market)
+        if sku is not None:
+            product = self.registry.get(market).product(sku)
+            if product is None:
+                raise InputError("unknown_sku", f"no product {sku!r} in market {market!r}",
+                                 status=404)
+            sku = product.sku
+        state.on_stage_sku = sku
+        state.shared.clear()  # "this one" now means another product
+        return sku
+
+    def viewer_history(self, room: str, viewer: str) -> list[Turn]:
+        h = self.history.get((room, viewer))
+        return list(h) if h else []
+
+    # --- one turn
+
+    async def handle(self, c: Comment) -> Reply:
+        text = clean_text(c.text, self.settings.max_text_chars)
+        if not c.viewer or len(c.viewer) > 128:
+            raise InputError("invalid_viewer", "viewer_id must be 1-128 characters")
+        state = self.room(c.room, c.market)
+        market = self.registry.get(c.market)
+        engine = self.registry.engine(c.market)
+        if not self.limits.allow(f"{c.room}\x00{c.viewer}"):
+            raise InputError("rate_limited", "too many messages from this viewer; slow down",
+                             status=429)
+
+        hint = c.lang if c.lang in market.languages else None
+        lang = self.languages.resolve(f"{c.room}\x00{c.viewer}", text, market.languages,
+                                      hint=hint).lang
+        hist = self.history.get_or_create(
+            (c.room, c.viewer), lambda: deque(maxlen=2 * self.settings.history_turns)
+        )
+        u = engine.understand(text, lang, on_stage_sku=state.on_stage_sku, history=tuple(hist))
+        score = self.scorer.score(text, lang, topics=u.topics or (u.topic,), history=tuple(hist))
+        now = self.wall()
+        hist.append(Turn("viewer", text, lang, u.topic, now))
+
+        handoff: Handoff | None = None
+        created = False
+        if score.score >= market.handoff_threshold:
+            handoff, created = self._hand_off(c, market, lang, text, u, score, list(hist))
+
+        answer_id, answer, duplicate = await self._answer(state, market, engine, u, lang, text,
+                                                          tuple(hist)[:-1], c, handoff)
+        reply_text = answer.text
+        if handoff is not None:
+            notice = engine.handoff_notice(lang)
+            reply_text = notice if u.topic in (Topic.HUMAN, Topic.UNKNOWN) else (
+                f"{answer.text} {notice}"
+            )
+        hist.append(Turn("assistant", reply_text, lang, u.topic, self.wall()))
+        return Reply(
+            answer_id=answer_id, room=c.room, market=c.market, viewer=c.viewer, text=reply_text,
+            lang=lang, topic=u.topic.value, sku=u.sku, source=answer.source,
+            duplicate=duplicate, handoff=handoff, handoff_created=created, intent=score,
+            in_reply_to_ts=c.ts,
+        )
+
+    async def _answer(
+        self, state: RoomState, market: Market, engine, u: Understanding, lang: str, text: str,
+        history: Sequence[Turn], c: Comment, handoff: Handoff | None,
+    ) -> tuple[str, Answer, bool]:
+        shareable = handoff is None and u.topic in _SHAREABLE
+        key = (lang, u.dedup_key)
+        now = self.clock()
+        if shareable:
+            hit = state.shared.get(key)
+            if hit is not None and hit.expires > now:
+                return hit.answer_id, hit.answer, True
+        if self.llm is not None:
+            answer = await self.llm.answer(market, engine, text, lang, u, history)
+        else:
+            answer = engine.answer(u, lang)
+        answer_id = uuid.uuid4().hex[:16]
+        if shareable:
+            if len(state.shared) > 1000:  # bursts are short-lived; drop expired entries
+                state.shared = {k: v for k, v in state.shared.items() if v.expires > now}
+            state.shared[key] = _Shared(answer_id, answer, now + self.settings.dedup_window_s)
+        return answer_id, answer, False
+
+    def _hand_off(
+        self, c: Comment, market: Market, lang: str, text: str, u: Understanding,
+        score: IntentScore, turns: list[Turn],
+    ) -> tuple[Handoff, bool]:
+        product = market.product(u.sku) if u.sku else None
+        pname = market.text(product.name, market.default_language) if product else None
+        summary = f"{', '.join(score.reasons) or 'intent'}"
+        summary += f" - {pname} ({product.sku})" if product else ""
+        summary += f" [{lang}]: {text[:120]}"
+        handoff, created = self.store.open_or_update(
+            room=c.room, market=c.market, viewer=c.viewer, lang=lang, summary=summary,
+            turns=[{"role": t.role, "text": t.text, "lang": t.lang, "ts": t.ts} for t in turns],
+            score=score.score, reasons=list(score.reasons),
+        )
+        self.feed.publish({"type": "handoff.created" if created else "handoff.updated",
+                           "handoff": handoff.to_dict()})
+        log.info("handoff", extra={"room": c.room, "handoff_id": handoff.id, "created": created})
+        return handoff, created

@@ -1,0 +1,23 @@
+"""Builds a ChatService from Settings, for the app and the terminal chat alike."""
+
+from __future__ import annotations
+
+from assistant.config import Settings
+from assistant.handoff import HandoffFeed, HandoffStore
+from assistant.intent import IntentScorer
+from assistant.knowledge.registry import MarketRegistry
+from assistant.language import LanguageDetector, ViewerLanguages
+from assistant.llm import make_dialogue
+from assistant.session.chat import ChatService
+
+
+def build_chat_service(settings: Settings) -> tuple[ChatService, HandoffStore]:
+    registry = MarketRegistry(settings.prompts_dir)
+    detector = LanguageDetector(min_confidence=settings.langid_min_confidence)
+    detector.warm(m.languages for m in registry.all())
+    store = HandoffStore(settings.db_path)
+    service = ChatService(
+        settings, registry, ViewerLanguages(detector), IntentScorer(), store, HandoffFeed(),
+        llm=make_dialogue(settings),
+    )
+    return service, store

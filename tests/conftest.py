@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from tests.server import live_server
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPTS = ROOT / "prompts"
+HOST_TOKEN = "test-host-token"
+OPERATOR_TOKEN = "test-operator-token"
+PLATFORM_TOKEN = "test-platform-token"
+
+
+def make_settings(tmp_path: Path, **overrides) -> Settings:
+    values = dict(
+        prompts_dir=PROMPTS,
+        db_path=tmp_path / "handoffs.sqlite3",
+        host_tokens=[HOST_TOKEN],
+        operator_tokens=[OPERATOR_TOKEN],
+        platform_tokens=[PLATFORM_TOKEN],
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def server(settings: Settings):
+    with live_server(settings) as srv:
+        yield srv
+
+
+@pytest.fixture
+def platform_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {PLATFORM_TOKEN}"}
+
+
+@pytest.fixture
+def host_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {HOST_TOKEN}"}
