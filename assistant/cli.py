@@ -48,6 +48,8 @@ def serve(host: str | None, port: int | None, prompts_dir: Path | None,
         # Our own limit (max_ws_message_bytes) answers oversized frames with an error event;
         # the server's limit only guards against abuse far beyond it.
         ws_max_size=1 << 20,
+        # Chat frames are a few hundred bytes: per-message deflate costs more CPU than it saves.
+        ws_per_message_deflate=False,
     )
 
 

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     # --- data
     prompts_dir: Path = DEFAULT_PROMPTS
     db_path: Path = Path("data/assistant.sqlite3")
+    db_fsync: bool = False  # fsync every handoff write: survives a power cut, not just a crash
 
     # --- credentials: comma-separated tokens per role. Empty platform tokens = viewers need none.
     platform_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)

@@ -47,6 +47,13 @@ QUESTIONS = {
            "chốt đơn 2 cái nhé", "chất liệu là gì vậy?"],
 }
 
+DECORATIONS = {
+    "en": [" 😍", " pls", " !!", " ??", " 🙏", " please", " 🔥🔥", " thx"],
+    "id": [" kak", " ya", " 🙏", " dong", " kak 😍", " min", " ??", " gan"],
+    "th": [" ค่ะ", " ครับ", " 🙏", " นะคะ", " 😍", " จ้า", " ??", " คับ"],
+    "vi": [" ạ", " shop ơi", " 🙏", " nha", " 😍", " ad ơi", " ??", " vậy"],
+}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -77,7 +84,15 @@ def make_comments(n: int, viewers: int, seed: int = 7) -> list[dict]:
     # Every viewer speaks at most n/viewers times, spread over the burst, as in a live room.
     order = (ids * (n // viewers + 1))[:n]
     rng.shuffle(order)
-    return [{"viewer_id": v, "text": rng.choice(QUESTIONS[viewer_lang[v]])} for v in order]
+    # Viewers decorate the same question differently ("price?? 😍", "berapa kak 🙏"): half the
+    # comments get a decoration, so the engine sees hundreds of distinct texts, not 32.
+    def text(lang: str) -> str:
+        q = rng.choice(QUESTIONS[lang])
+        if rng.random() < 0.5:
+            q += rng.choice(DECORATIONS[lang])
+        return q
+
+    return [{"viewer_id": v, "text": text(viewer_lang[v])} for v in order]
 
 
 async def run_phase(url: str, comments: list[dict], rate: float | None) -> dict:
@@ -86,7 +101,7 @@ async def run_phase(url: str, comments: list[dict], rate: float | None) -> dict:
     errors: dict[str, int] = {}
     frames = 0
     done = asyncio.Event()
-    async with websockets.connect(url, max_size=1 << 22) as ws:
+    async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
         await ws.recv()  # ready
 
         async def reader() -> None:
@@ -141,11 +156,13 @@ def main() -> None:
     ap.add_argument("--viewers", type=int, default=2_000)
     ap.add_argument("--rate", type=float, default=2_000.0, help="paced phase, comments/s")
     ap.add_argument("--market", default="sea")
+    ap.add_argument("--port", type=int, default=None,
+                    help="use a server already running on this port (e.g. under a profiler)")
     args = ap.parse_args()
 
-    port = free_port()
+    port = args.port or free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_server(port, Path(tmp) / "bench.sqlite3")
+        proc = None if args.port else start_server(port, Path(tmp) / "bench.sqlite3")
         try:
             rows = []
             for name, rate, room in (("paced", args.rate, "bench-paced"),
@@ -155,8 +172,9 @@ def main() -> None:
                                          seed=1 if rate else 2)
                 rows.append((name, rate, asyncio.run(run_phase(url, comments, rate))))
         finally:
-            proc.terminate()
-            proc.wait(10)
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
 
     print(f"\nComment stream, market {args.market}: {args.comments} comments from "
           f"{args.viewers} viewers in {len(QUESTIONS)} languages ({', '.join(QUESTIONS)}), "

@@ -180,9 +180,9 @@ async def test_host_feed_refuses_platform_token(server):
 # --- the comment stream
 
 
-async def _recv_until(ws, pred, timeout=5.0):
+async def _recv_until(ws, pred, within=5.0):
     seen = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while True:
             ev = json.loads(await ws.recv())
             seen.append(ev)

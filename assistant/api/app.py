@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.feed = service.feed
         app.state.chat = service
+        # Start-up leaves ~1M long-lived objects (lexicons, regexes, locale data). Moving them
+        # out of the collector's sight keeps full collections from pausing the comment stream.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

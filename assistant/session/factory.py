@@ -15,7 +15,7 @@ def build_chat_service(settings: Settings) -> tuple[ChatService, HandoffStore]:
     registry = MarketRegistry(settings.prompts_dir)
     detector = LanguageDetector(min_confidence=settings.langid_min_confidence)
     detector.warm(m.languages for m in registry.all())
-    store = HandoffStore(settings.db_path)
+    store = HandoffStore(settings.db_path, fsync=settings.db_fsync)
     service = ChatService(
         settings, registry, ViewerLanguages(detector), IntentScorer(), store, HandoffFeed(),
         llm=make_dialogue(settings),
