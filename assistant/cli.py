@@ -89,7 +89,8 @@ def chat(market_id: str, viewer: str, room: str, prompts_dir: Path | None,
     from assistant.errors import AssistantError
     from assistant.session.factory import build_chat_service
 
-    settings = _settings(prompts_dir, db_path=db_path)
+    # One person typing (or a piped script) is not a flood: no per-viewer rate limit here.
+    settings = _settings(prompts_dir, db_path=db_path, rate_limit_burst=1_000_000)
     service, store = build_chat_service(settings)
     try:
         market = service.registry.get(market_id)

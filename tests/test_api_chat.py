@@ -133,6 +133,12 @@ def test_buyer_is_handed_off_once_and_host_sees_it(server, platform_headers, hos
     assert r2.json()["handoff"]["id"] == body["handoff"]["id"]
     assert r2.json()["handoff"]["created"] is False
 
+    # The viewer hears once that the host will follow up, not on every later answer.
+    r3 = post(server, "live-7", platform_headers, market="us", viewer_id="buyer1",
+              text="what material is the hoodie?")
+    assert not (r3.json()["handoff"] or {}).get("created")
+    assert "follow up" not in r3.json()["text"] and "cotton" in r3.json()["text"]
+
     listed = httpx.get(f"{server.url}/v1/handoffs", params={"room": "live-7"},
                        headers=host_headers).json()["handoffs"]
     assert len(listed) == 1

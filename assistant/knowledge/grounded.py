@@ -29,6 +29,7 @@ from assistant.knowledge.replies import (
     format_days,
     format_money,
     join_list,
+    join_sentences,
     locale,
     template,
 )
@@ -562,7 +563,7 @@ class GroundedEngine:
             needs_host = needs_host or host
         if not parts:
             return self.fallback_text(lang), True
-        return " ".join(parts), needs_host
+        return join_sentences(parts, lang), needs_host
 
     def _topic_answer(
         self, topic: Topic, u: Understanding, p: Product | None, lang: str, today: dt.date,
@@ -698,7 +699,7 @@ class GroundedEngine:
             parts.append(template(lang, "size_chart").format(chart=chart))
         if p.size_advice:
             parts.append(m.text(p.size_advice, lang))
-        return " ".join(parts)
+        return join_sentences(parts, lang)
 
     def _variant_label(self, p: Product, size: str | None, color: str | None, lang: str) -> str:
         c = p.color(color) if color else None
@@ -798,7 +799,9 @@ class GroundedEngine:
             if dest.free_over is not None and dest.fee > 0 else ""
         )
         key = "ship_fee" if home else "ship_yes"
-        text = template(lang, key).format(country=cname, fee=fee, free=free) + " " + delivery
+        text = join_sentences(
+            [template(lang, key).format(country=cname, fee=fee, free=free), delivery], lang
+        )
         if home and len(self._destinations) > 1:
             others = [self._country_name(c, lang) for c in self._destinations if c != code]
             text += " " + template(lang, "ship_list").format(countries=join_list(others, lang))
@@ -813,7 +816,7 @@ class GroundedEngine:
                 days=r.window_days
             )
         notes = _first_sentence(self.market.text(r.notes, lang))  # the rest is in the facts
-        return f"{head} {notes}" if notes else head
+        return join_sentences([head, notes], lang)
 
     def _payment(self, flags: frozenset[str], lang: str) -> str:
         pay = self.market.policies.payment
@@ -823,7 +826,7 @@ class GroundedEngine:
             parts.append(template(lang, "cod_yes" if pay.cash_on_delivery else "cod_no"))
         if installments and "cod" not in flags:
             parts.append(installments)
-        return " ".join(parts)
+        return join_sentences(parts, lang)
 
     def _campaign(
         self, campaign_id: str | None, flags: frozenset[str], lang: str, today: dt.date
@@ -852,7 +855,7 @@ class GroundedEngine:
         if not body or ("reward" not in flags and not chosen.how_to_join):
             body = m.text(chosen.description, lang)
         join = m.text(chosen.how_to_join, lang) if chosen.how_to_join else ""
-        text = f"{_end_sentence(body, lang)} {join}" if join else body
+        text = join_sentences([_end_sentence(body, lang), join], lang) if join else body
         return template(lang, "campaign").format(name=m.text(chosen.name, lang), text=text)
 
     # ------------------------------------------------------------------ facts for the LLM

@@ -722,6 +722,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
 _FALLBACK_LANG = "en"
 
 
+def join_sentences(parts: list[str], lang: str) -> str:
+    """Sentences one after another: Japanese and Chinese put no space after 。."""
+    return ("" if lang in ("ja", "zh") else " ").join(p for p in parts if p)
+
+
 def template(lang: str, key: str) -> str:
     """The template for `key` in `lang`; English when the language or key is missing."""
     table = TEMPLATES.get(lang)

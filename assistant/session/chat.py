@@ -24,6 +24,7 @@ from assistant.handoff import Handoff, HandoffFeed, HandoffStore
 from assistant.intent import IntentScore, IntentScorer
 from assistant.knowledge.market import Market
 from assistant.knowledge.registry import MarketRegistry
+from assistant.knowledge.replies import join_sentences
 from assistant.language import ViewerLanguages
 from assistant.llm.base import GuardedDialogue
 from assistant.session.limits import LRU, TokenBuckets
@@ -205,10 +206,12 @@ class ChatService:
         answer_id, answer, duplicate = await self._answer(state, market, engine, u, lang, text,
                                                           tuple(hist)[:-1], c, handoff)
         reply_text = answer.text
-        if handoff is not None:
+        # Tell the viewer once that the host will follow up (and again if they ask for a person),
+        # not on every later answer while their handoff stays open.
+        if handoff is not None and (created or u.topic is Topic.HUMAN):
             notice = engine.handoff_notice(lang)
             reply_text = notice if u.topic in (Topic.HUMAN, Topic.UNKNOWN) else (
-                f"{answer.text} {notice}"
+                join_sentences([answer.text, notice], lang)
             )
         hist.append(Turn("assistant", reply_text, lang, u.topic, self.wall()))
         return Reply(
