@@ -133,8 +133,14 @@ def chat(market_id: str, viewer: str, room: str, prompts_dir: Path | None,
             if reply.handoff is not None and reply.handoff_created:
                 click.echo(f"  (handed to {market.host_name}: handoff {reply.handoff.id})")
 
+    async def run() -> None:
+        try:
+            await loop()
+        finally:
+            await service.aclose()
+
     try:
-        asyncio.run(loop())
+        asyncio.run(run())
     finally:
         store.close_all()
 

@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await service.aclose()
             store.close_all()
 
     app = FastAPI(title="Live co-host assistant", version=__version__, lifespan=lifespan)

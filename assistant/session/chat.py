@@ -146,6 +146,11 @@ class ChatService:
             settings.rate_limit_per_min, settings.rate_limit_burst, clock=clock
         )
 
+    async def aclose(self) -> None:
+        """Release what the service holds open (the LLM client's connections)."""
+        if self.llm is not None and self.llm.backend is not None:
+            await self.llm.backend.aclose()
+
     # --- rooms
 
     def room(self, room: str, market: str) -> RoomState:
