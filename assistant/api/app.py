@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from contextlib import asynccontextmanager
@@ -11,10 +12,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from assistant import __version__
-from assistant.api import chat, host, markets, openai_compat
+from assistant.api import chat, host, markets, openai_compat, realtime
 from assistant.api.errors import error_body, install
 from assistant.config import Settings
 from assistant.session.factory import build_chat_service
+from assistant.session.voice_engines import VoiceEngines
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.feed = service.feed
         app.state.chat = service
+        app.state.voice_engines = VoiceEngines(settings)
+        app.state.voice_slots = asyncio.Semaphore(settings.voice_max_sessions)
         # Start-up leaves ~1M long-lived objects (lexicons, regexes, locale data). Moving them
         # out of the collector's sight keeps full collections from pausing the comment stream.
         gc.collect()
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await service.aclose()
+            app.state.voice_engines.close()
             store.close_all()
 
     app = FastAPI(title="Live co-host assistant", version=__version__, lifespan=lifespan)
@@ -60,6 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])
-    for r in (markets.router, chat.router, host.router, openai_compat.router):
+    for r in (markets.router, chat.router, host.router, openai_compat.router, realtime.router):
         app.include_router(r)
     return app

@@ -1,0 +1,256 @@
+"""Turn-taking and barge-in policy: pure state machines, no I/O, time injected.
+
+`TurnTaker` reads one VAD score per frame (input-audio time advances a frame per call) and
+says when a user turn starts and ends, and what to do with a reply that is playing:
+
+    speech run >= start_ms                 -> a *candidate* turn; PauseReply if a reply plays
+    candidate speech >= min_speech_ms      -> TurnStarted (nothing playing)
+    candidate speech >= interrupt_min_ms   -> TurnStarted(interrupt=True): cancel the reply
+    candidate ends (dismiss_ms of silence) -> ResumeReply: a cough, clap or "mm-hm" is no
+                                              barge-in, the reply goes on where it paused
+    turn: silence_duration_ms of silence   -> TurnEnded; turn longer than max_utterance_ms
+                                              -> TurnEnded(reason="max_length")
+
+A frame counts as speech when webrtcvad says voiced AND (if Silero runs) Silero's probability
+is >= threshold (threshold - 0.15 once speech is on, Silero's usual hysteresis): webrtcvad
+alone calls music and crowd noise voiced nearly all the time.
+
+`Playout` models what the client has played of the reply audio we sent: the client plays
+whatever it has buffered in real time, so played = min(sent, time spent playing). The sender
+keeps at most `lead_ms` sent-but-unplayed, which is all a barge-in cannot take back."""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from assistant.audio.vad import FrameScore
+
+Clock = Callable[[], float]  # monotonic seconds
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSettings:
+    """The Realtime protocol's turn_detection (first three) plus our barge-in knobs."""
+
+    threshold: float = 0.5  # Silero threshold; also picks webrtcvad aggressiveness
+    prefix_padding_ms: int = 300  # audio kept before speech onset so the first syllable stays
+    silence_duration_ms: int = 500  # end of turn (OpenAI server_vad default)
+    start_ms: int = 60  # speech run that opens a candidate and pauses a playing reply
+    min_speech_ms: int = 250  # speech that makes a candidate a user turn (nothing playing)
+    interrupt_min_speech_ms: int = 500  # speech that confirms a barge-in (LiveKit: 0.5 s)
+    interrupt_margin: float = 0.1  # a barge-in counts only frames >= threshold + margin
+    dismiss_ms: int = 300  # silence that ends an unconfirmed candidate (then resume)
+    max_utterance_ms: int = 30_000  # a longer monologue is cut into turns
+    pause_timeout_ms: int = 1000  # wall time: paused but no input audio arrives -> resume
+    create_response: bool = True
+    interrupt_response: bool = True
+
+    def updated(self, **changes: object) -> TurnSettings:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class PauseReply:
+    onset_ms: int  # input-audio time the speech began
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeReply:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    start_ms: int  # input-audio time of the turn's audio, prefix padding included
+    onset_ms: int  # first speech frame
+    interrupt: bool  # a reply was active: cancel it
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    start_ms: int
+    end_ms: int  # input-audio time the turn was closed (trailing silence included)
+    speech_end_ms: int  # end of the last speech frame
+    reason: str  # "silence" | "max_length" | "commit"
+
+
+Action = PauseReply | ResumeReply | TurnStarted | TurnEnded
+
+
+class _State(enum.Enum):
+    SILENT = "silent"
+    CANDIDATE = "candidate"
+    SPEAKING = "speaking"
+
+
+class TurnTaker:
+    def __init__(self, settings: TurnSettings | None = None, *, frame_ms: int = 30,
+                 clock: Clock = time.monotonic):
+        self.settings = settings or TurnSettings()
+        self.frame_ms = frame_ms
+        self._clock = clock
+        self.audio_ms = 0  # input-audio time at the end of the last frame
+        self.reply_active = False  # a response exists (generating or playing)
+        self.paused = False
+        self._last_frame_at = clock()
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._state = _State.SILENT
+        self._run = 0  # consecutive speech frames while silent
+        self._onset = 0
+        self._speech_ms = 0
+        self._gap_ms = 0
+        self._last_speech_end = 0
+
+    @property
+    def in_turn(self) -> bool:
+        return self._state is _State.SPEAKING
+
+    @property
+    def state(self) -> str:
+        return self._state.value
+
+    def _turn_start(self) -> int:
+        return max(0, self._onset - self.settings.prefix_padding_ms)
+
+    def on_frame(self, score: FrameScore) -> list[Action]:
+        s = self.settings
+        start = self.audio_ms
+        self.audio_ms += self.frame_ms
+        self._last_frame_at = self._clock()
+        # Hysteresis only inside a confirmed turn: a candidate must earn its speech at the
+        # full threshold, or noise near it adds up to a false barge-in.
+        interrupting = self.reply_active and s.interrupt_response
+        thr = s.threshold
+        if self._state is _State.SPEAKING:
+            thr = max(0.0, thr - 0.15)
+        elif self._state is _State.CANDIDATE and interrupting:
+            # Cutting the co-host off for good needs clearer speech than pausing it: crowd
+            # noise sits at 0.5-0.7 for half a second, real speech at 0.8-1.0.
+            thr = min(1.0, thr + s.interrupt_margin)
+        speech = score.voiced and (score.speech_prob is None or score.speech_prob >= thr)
+        out: list[Action] = []
+
+        if self._state is _State.SILENT:
+            if not speech:
+                self._run = 0
+                return out
+            if self._run == 0:
+                self._onset = start
+            self._run += 1
+            if self._run * self.frame_ms < s.start_ms:
+                return out
+            self._state = _State.CANDIDATE
+            self._speech_ms = self._run * self.frame_ms
+            self._gap_ms = 0
+            self._last_speech_end = self.audio_ms
+            return self._candidate_checks(out, interrupting)
+
+        if self._state is _State.CANDIDATE:
+            if speech:
+                self._speech_ms += self.frame_ms
+                self._gap_ms = 0
+                self._last_speech_end = self.audio_ms
+            else:
+                self._gap_ms += self.frame_ms
+                if self._gap_ms >= s.dismiss_ms:
+                    self._reset_state()
+                    if self.paused:
+                        self.paused = False
+                        out.append(ResumeReply())
+                    return out
+            return self._candidate_checks(out, interrupting)
+
+        # SPEAKING
+        if speech:
+            self._gap_ms = 0
+            self._last_speech_end = self.audio_ms
+        else:
+            self._gap_ms += self.frame_ms
+        if self._gap_ms >= s.silence_duration_ms:
+            out.append(self._end("silence"))
+        elif self.audio_ms - self._onset >= s.max_utterance_ms:
+            out.append(self._end("max_length"))
+        return out
+
+    def _candidate_checks(self, out: list[Action], interrupting: bool) -> list[Action]:
+        if interrupting and not self.paused:
+            self.paused = True
+            out.append(PauseReply(onset_ms=self._onset))
+        s = self.settings
+        need = s.interrupt_min_speech_ms if interrupting else s.min_speech_ms
+        if self._speech_ms >= need:
+            self._state = _State.SPEAKING
+            self.paused = False  # the reply is cancelled, not resumed
+            self._gap_ms = 0
+            out.append(TurnStarted(self._turn_start(), self._onset, interrupt=interrupting))
+        return out
+
+    def _end(self, reason: str) -> TurnEnded:
+        ev = TurnEnded(self._turn_start(), self.audio_ms, self._last_speech_end, reason)
+        self._reset_state()
+        return ev
+
+    def tick(self) -> list[Action]:
+        """Wall-clock check: a paused reply resumes if input audio stops arriving (a client
+        that does not stream while the co-host speaks must not freeze it)."""
+        if self.paused and (self._clock() - self._last_frame_at) * 1000 >= \
+                self.settings.pause_timeout_ms:
+            self._reset_state()
+            self.paused = False
+            return [ResumeReply()]
+        return []
+
+    def commit(self) -> TurnEnded | None:
+        """Manual commit: close the turn (or candidate) in progress, if any."""
+        if self._state is _State.SILENT:
+            return None
+        return self._end("commit")
+
+    def reset(self) -> list[Action]:
+        """Forget any speech in progress (input_audio_buffer.clear)."""
+        self._reset_state()
+        if self.paused:
+            self.paused = False
+            return [ResumeReply()]
+        return []
+
+    def set_reply_active(self, active: bool) -> list[Action]:
+        self.reply_active = active
+        if not active and self.paused:
+            self.paused = False
+            return [ResumeReply()]
+        return []
+
+    def update(self, settings: TurnSettings) -> None:
+        self.settings = settings
+
+
+class Playout:
+    """Sent vs played reply audio, for pacing and for truncation at what was heard."""
+
+    def __init__(self, clock: Clock = time.monotonic, *, lead_ms: float = 200.0):
+        self._clock = clock
+        self.lead_ms = lead_ms
+        self.sent_ms = 0.0
+        self._played_base = 0.0
+        self._base_t = clock()
+
+    def played_ms(self) -> float:
+        elapsed = (self._clock() - self._base_t) * 1000.0
+        return min(self.sent_ms, self._played_base + elapsed)
+
+    def wait_s(self) -> float:
+        """How long to wait before sending more so that at most lead_ms is unplayed."""
+        over = self.sent_ms - self.played_ms() - self.lead_ms
+        return over / 1000.0 if over >= 1.0 else 0.0  # sub-ms waits are float noise
+
+    def on_sent(self, ms: float) -> None:
+        # The client plays whatever it holds; if it ran dry, playing restarts now.
+        self._played_base = self.played_ms()
+        self._base_t = self._clock()
+        self.sent_ms += ms

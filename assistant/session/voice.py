@@ -1,0 +1,809 @@
+"""One voice conversation: PCM16 in, VAD turns, STT, the reply's sentences, TTS, PCM16 out,
+with barge-in. Owns every task and thread of the conversation and the order of events it
+emits (assistant.session.voice_events); the Realtime adapter only translates both ways.
+
+    session = VoiceSession(VoiceOptions(), stt=stt, tts=tts, respond=respond)
+    async with session:                      # starts run(); aclose() on exit
+        await session.push_audio(pcm16)      # input_audio_buffer.append
+        async for ev in session.events(): ...
+
+Client mistakes (odd-length audio, bad settings, nothing to commit, no active response) raise
+InputError from the method called; backend failures become Error events and the session goes
+on. Blocking engines never run on the event loop: STT in asyncio.to_thread, TTS in one thread
+per reply that feeds a small asyncio queue and stops when the reply is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.audio.pcm import AudioRing, Framer, check_rate, float_to_pcm16, pcm16_to_float
+from assistant.audio.resample import StreamResampler
+from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
+from assistant.errors import InputError
+from assistant.session.turns import (
+    Action,
+    Clock,
+    PauseReply,
+    Playout,
+    ResumeReply,
+    TurnEnded,
+    TurnSettings,
+    TurnStarted,
+    TurnTaker,
+)
+from assistant.session.voice_events import (
+    AudioOut,
+    AudioTranscriptDelta,
+    Error,
+    InputCommitted,
+    ItemTruncated,
+    ResponseCreated,
+    ResponseDone,
+    SpeechStarted,
+    SpeechStopped,
+    TranscriptCompleted,
+    TranscriptDelta,
+    VoiceEvent,
+)
+
+log = logging.getLogger(__name__)
+
+Respond = Callable[[str, str], AsyncIterator[str]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class STTLike(Protocol):
+    sample_rate: int
+
+    def transcribe(self, audio: np.ndarray, *, languages: Sequence[str] | None = None,
+                   interim: bool = False) -> Any: ...
+
+
+class TTSLike(Protocol):
+    sample_rate: int
+
+    def synthesize(self, text: str, lang: str) -> Iterator[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceOptions:
+    input_rate: int = 24000  # wire rate of input_audio_buffer.append (24k or 16k)
+    output_rate: int = 24000  # wire rate of AudioOut
+    turn_detection: TurnSettings | None = field(default_factory=TurnSettings)  # None: manual
+    max_utterance_s: float = 30.0  # a longer turn is cut; also bounds the input buffer
+    interim_interval_s: float = 1.0  # interim transcript cadence while a turn goes on; 0 = off
+    languages: tuple[str, ...] = ()  # candidate languages for STT (the market's); () = any
+    default_lang: str = "en"  # when STT gives no language
+    max_spoken_sentences: int | None = None  # spoken-answer mode: cap sentences per reply
+    frame_ms: int = 30  # VAD frame (webrtcvad takes 10/20/30)
+    silero: bool = True  # Silero second opinion (music/noise robustness)
+    lead_ms: float = 200.0  # reply audio sent ahead of playback (what barge-in can't recall)
+    out_chunk_ms: int = 50  # AudioOut size (the contract allows <= 100 ms)
+    max_queued_audio: int = 40  # AudioOut events waiting for the transport (~2 s)
+    max_queued_events: int = 2000  # control events; beyond it the client is gone: close
+
+
+@dataclass(slots=True)
+class ConversationItem:
+    item_id: str
+    role: str  # "user" | "assistant"
+    text: str
+    lang: str = ""
+
+
+_UPDATABLE = {f.name for f in fields(TurnSettings)}
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+class _EventQueue:
+    """Control events are never dropped; AudioOut waits for room and is dropped on cancel."""
+
+    def __init__(self, max_audio: int, max_control: int):
+        self._items: deque[VoiceEvent] = deque()
+        self._audio = 0
+        self._max_audio = max_audio
+        self._max_control = max_control
+        self._not_empty = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self.closed = False
+
+    def put(self, ev: VoiceEvent) -> None:
+        if self.closed:
+            return
+        self._items.append(ev)
+        self._not_empty.set()
+        if len(self._items) - self._audio > self._max_control:
+            log.warning("voice event queue overflow: the client stopped reading")
+            self.close()
+
+    async def put_audio(self, ev: AudioOut) -> None:
+        while self._audio >= self._max_audio and not self.closed:
+            self._room.clear()
+            await self._room.wait()
+        if self.closed:
+            return
+        self._items.append(ev)
+        self._audio += 1
+        self._not_empty.set()
+
+    def drop_audio(self, response_id: str) -> int:
+        """Remove queued audio of a response; returns how many bytes were dropped."""
+        keep: deque[VoiceEvent] = deque()
+        dropped = 0
+        for ev in self._items:
+            if isinstance(ev, AudioOut) and ev.response_id == response_id:
+                dropped += len(ev.pcm)
+                self._audio -= 1
+            else:
+                keep.append(ev)
+        self._items = keep
+        self._room.set()
+        return dropped
+
+    async def get(self) -> VoiceEvent | None:
+        while not self._items:
+            if self.closed:
+                return None
+            self._not_empty.clear()
+            await self._not_empty.wait()
+        ev = self._items.popleft()
+        if isinstance(ev, AudioOut):
+            self._audio -= 1
+            self._room.set()
+        return ev
+
+    def close(self) -> None:
+        self.closed = True
+        self._not_empty.set()
+        self._room.set()
+
+
+_END = object()
+
+
+class _TTSStream:
+    """Runs a blocking TTS generator in its own thread, handing chunks to the loop through a
+    small queue (the thread blocks when the reply is far enough ahead) and stopping at the next
+    chunk once `stop()` is called."""
+
+    def __init__(self, tts: TTSLike, text: str, lang: str):
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=4)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._pump, args=(tts, text, lang),
+                                       name="voice-tts", daemon=True)
+        self.thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                fut = asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop)
+            except RuntimeError:  # loop closed: nobody is listening any more
+                return False
+            try:
+                fut.result(timeout=0.1)
+                return True
+            except concurrent.futures.TimeoutError:
+                if not fut.cancel():
+                    return True  # it completed just now
+            except concurrent.futures.CancelledError:
+                return False
+        return False
+
+    def _pump(self, tts: TTSLike, text: str, lang: str) -> None:
+        gen = None
+        try:
+            gen = tts.synthesize(text, lang)
+            for chunk in gen:
+                if self._stop.is_set() or not self._put(chunk):
+                    return
+            self._put(_END)
+        except Exception as e:  # reported to the reply, which reports an Error event
+            self._put(e)
+        finally:
+            close = getattr(gen, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+
+    async def next(self) -> bytes | None:
+        """The next PCM16 chunk, or None at the end; raises what the engine raised."""
+        item = await self._queue.get()
+        if item is _END:
+            return None
+        if isinstance(item, Exception):
+            raise item
+        return item  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class _Reply:
+    """One response: its ids, what it has said (sentences at output-audio offsets), pacing."""
+
+    def __init__(self, response_id: str, item_id: str, user_item: str, playout: Playout):
+        self.response_id = response_id
+        self.item_id = item_id
+        self.user_item = user_item
+        self.playout = playout
+        self.created = False  # ResponseCreated sent (after a non-empty transcript)
+        self.lang = ""
+        # (start_ms, end_ms, text) in output audio; end_ms None while the sentence plays
+        self.sentences: list[tuple[float, float | None, str]] = []
+        self.timings: dict[str, float] = {}
+        self.task: asyncio.Task[None] | None = None
+        self.carry: list[str] = []  # earlier user items whose pending reply a turn overrode
+        self.may_send = asyncio.Event()
+        self.may_send.set()
+
+    def spoken_text(self, played_ms: float) -> str:
+        parts: list[str] = []
+        for start, end, text in self.sentences:
+            if end is None:  # still being synthesized: guess its length from its text
+                end = max(self.playout.sent_ms, start + 65.0 * len(text))
+            if played_ms >= end:
+                parts.append(text)
+            elif played_ms > start:
+                # Keep the words the listener heard, assuming an even speaking rate.
+                words = text.split()
+                n = int(len(words) * (played_ms - start) / max(end - start, 1.0))
+                if n:
+                    parts.append(" ".join(words[:n]))
+        return " ".join(parts)
+
+
+class VoiceSession:
+    """The orchestrator. Client events map one to one onto methods:
+
+    input_audio_buffer.append -> push_audio(pcm16)   .commit -> commit()   .clear -> clear()
+    response.create -> create_response()   response.cancel -> cancel_response()
+    session.update -> update(**turn_detection, input_rate=, output_rate=)
+    conversation.item.truncate -> truncate(item_id, audio_end_ms)
+
+    and everything the server says comes out of events(). `respond(text, lang)` is an async
+    iterator of reply sentences (the dialogue); `stt`/`tts` are blocking backends."""
+
+    def __init__(
+        self,
+        options: VoiceOptions | None = None,
+        *,
+        stt: STTLike | None,
+        tts: TTSLike | None,
+        respond: Respond,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ):
+        self.options = opts = options or VoiceOptions()
+        check_rate(opts.input_rate)
+        check_rate(opts.output_rate)
+        self._stt = stt
+        self._tts = tts
+        self._respond = respond
+        self._clock = clock
+        self._sleep = sleep
+        self._events = _EventQueue(opts.max_queued_audio, opts.max_queued_events)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+        self.input_rate = opts.input_rate
+        self.output_rate = opts.output_rate
+        self._in_resampler = StreamResampler(self.input_rate, VAD_RATE)
+        self._classifier = FrameClassifier(frame_ms=opts.frame_ms, silero=opts.silero)
+        self._framer = Framer(self._classifier.frame_samples)
+        td = opts.turn_detection
+        self._vad_on = td is not None
+        base = td or TurnSettings()
+        base = base.updated(max_utterance_ms=int(opts.max_utterance_s * 1000))
+        self._classifier.set_aggressiveness(threshold_to_aggressiveness(base.threshold))
+        self.turns = TurnTaker(base, frame_ms=opts.frame_ms, clock=clock)
+        pad_s = base.prefix_padding_ms / 1000 + 2.0
+        self._ring = AudioRing(int((opts.max_utterance_s + pad_s) * VAD_RATE))
+        self._manual_start = 0  # ring position where uncommitted manual-mode audio begins
+
+        self._user_item: str | None = None  # the user turn being spoken
+        self._turn_start_ms = 0
+        self._last_committed: str | None = None
+        self._transcripts: OrderedDict[str, asyncio.Task[tuple[str, str] | None]] = OrderedDict()
+        self._commit_info: dict[str, dict[str, float]] = {}
+        self._interim: asyncio.Task[None] | None = None
+        self._interim_at_ms = 0
+        self._interim_text = ""
+        self._reply: _Reply | None = None
+        self._carry: list[str] = []
+        self._spoken: OrderedDict[str, _Reply] = OrderedDict()  # for conversation.item.truncate
+        self.conversation: deque[ConversationItem] = deque(maxlen=50)
+        self.stats = {"pauses": 0, "resumes": 0, "barge_ins": 0, "pause_latency_ms": []}
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> VoiceSession:
+        self._spawn(self.run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def run(self) -> None:
+        """Housekeeping until closed: the wall-clock side of turn-taking (a paused reply
+        resumes when input audio stops arriving)."""
+        while not self._closed:
+            self._handle(self.turns.tick())
+            await self._sleep(0.05)
+
+    async def aclose(self) -> None:
+        """Cancel every task of the session (STT waits, the reply, TTS threads) and end
+        events(). Safe to call more than once, e.g. when the client disconnects mid-reply."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._reply is not None:
+            self._stop_reply(self._reply)
+            self._reply = None
+        me = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not me]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._events.close()
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def vad_enabled(self) -> bool:
+        """Server turn detection on (server_vad) or off (the client commits turns)."""
+        return self._vad_on
+
+    @property
+    def tasks(self) -> frozenset[asyncio.Task[Any]]:
+        return frozenset(t for t in self._tasks if not t.done())
+
+    async def events(self) -> AsyncIterator[VoiceEvent]:
+        while True:
+            ev = await self._events.get()
+            if ev is None:
+                return
+            yield ev
+
+    def _emit(self, ev: VoiceEvent) -> None:
+        self._events.put(ev)
+
+    # ---------------------------------------------------------------- client events
+
+    async def push_audio(self, pcm16: bytes) -> None:
+        """input_audio_buffer.append: PCM16 mono at input_rate, any length."""
+        samples = pcm16_to_float(pcm16)
+        if self._closed or not len(samples):
+            return
+        x = self._in_resampler.process(samples)
+        self._ring.append(x)
+        if not self._vad_on:
+            return
+        for frame in self._framer.push(x):
+            self._handle(self.turns.on_frame(self._classifier.classify(frame)))
+            self._maybe_interim()
+
+    async def commit(self) -> None:
+        """input_audio_buffer.commit: close the user turn now."""
+        if self._vad_on:
+            ended = self.turns.commit()
+            if ended is None:
+                raise InputError("input_audio_buffer_commit_empty", "no speech to commit")
+            if self._user_item is None:  # a candidate that was never announced
+                self._handle([TurnStarted(ended.start_ms, ended.start_ms, interrupt=False)])
+            self._handle([ended])
+            return
+        start, end = self._manual_start, self._ring.end
+        if end - start < VAD_RATE // 10:  # OpenAI requires 100 ms
+            raise InputError("input_audio_buffer_commit_empty",
+                             "need at least 100 ms of audio to commit")
+        item = _new_id("item")
+        self._user_item = item
+        self._turn_start_ms = start * 1000 // VAD_RATE
+        self._handle([TurnEnded(self._turn_start_ms, end * 1000 // VAD_RATE,
+                                end * 1000 // VAD_RATE, "commit")])
+
+    async def clear(self) -> None:
+        """input_audio_buffer.clear: forget uncommitted audio and any speech in progress."""
+        self._handle(self.turns.reset())
+        self._user_item = None
+        self._framer.reset()
+        self._manual_start = self._ring.end
+        self._cancel_interim()
+
+    async def cancel_response(self) -> None:
+        """response.cancel: stop the active reply at once."""
+        reply = self._reply
+        if reply is None:
+            raise InputError("response_cancel_not_active", "there is no active response")
+        self._cancel_reply("client_cancelled")
+
+    async def create_response(self) -> None:
+        """response.create: answer the last committed user turn."""
+        if self._reply is not None:
+            raise InputError("conversation_already_has_active_response",
+                             "a response is already in progress")
+        if self._last_committed is None:
+            raise InputError("no_user_turn", "nothing has been said yet to respond to")
+        self._start_reply(self._last_committed)
+
+    def update(self, **settings: Any) -> None:
+        """session.update: turn_detection fields (type, threshold, prefix_padding_ms,
+        silence_duration_ms, create_response, interrupt_response, and TurnSettings' other
+        fields) and the wire rates (input_rate, output_rate). Raises InputError."""
+        changes: dict[str, Any] = {}
+        for key, value in settings.items():
+            if key == "type":
+                if value in (None, "none"):
+                    self._vad_on = False
+                    self.turns.reset()
+                    self._manual_start = self._ring.end
+                elif value == "server_vad":
+                    self._vad_on = True
+                else:
+                    raise InputError("invalid_value", f"turn_detection type {value!r} is not "
+                                     "supported (server_vad or none)")
+            elif key == "input_rate":
+                self.input_rate = check_rate(value)
+                self._in_resampler = StreamResampler(self.input_rate, VAD_RATE)
+            elif key == "output_rate":
+                self.output_rate = check_rate(value)
+            elif key in _UPDATABLE:
+                changes[key] = self._check_setting(key, value)
+            else:
+                raise InputError("unknown_parameter", f"unknown turn_detection field {key!r}")
+        if changes:
+            new = self.turns.settings.updated(**changes)
+            self.turns.update(new)
+            self._classifier.set_aggressiveness(threshold_to_aggressiveness(new.threshold))
+
+    @staticmethod
+    def _check_setting(key: str, value: Any) -> Any:
+        if key in ("create_response", "interrupt_response"):
+            if not isinstance(value, bool):
+                raise InputError("invalid_value", f"{key} must be true or false")
+            return value
+        if key == "threshold":
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not 0.0 <= value <= 1.0:
+                raise InputError("invalid_value", "threshold must be a number in 0..1")
+            return float(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 600_000:
+            raise InputError("invalid_value", f"{key} must be a whole number of ms >= 0")
+        return value
+
+    def truncate(self, item_id: str, audio_end_ms: int) -> None:
+        """conversation.item.truncate: the client played only audio_end_ms of item_id."""
+        reply = self._spoken.get(item_id)
+        if reply is None:
+            raise InputError("item_truncate_invalid_item_id", f"no assistant item {item_id!r}")
+        if isinstance(audio_end_ms, bool) or not isinstance(audio_end_ms, int) \
+                or audio_end_ms < 0 or audio_end_ms > reply.playout.sent_ms + 1:
+            raise InputError("invalid_audio_end_ms",
+                             "audio_end_ms is beyond the audio sent for this item")
+        if self._reply is reply:
+            self._cancel_reply("client_cancelled", truncate_at=audio_end_ms)
+            return
+        self._set_assistant_text(reply, reply.spoken_text(audio_end_ms))
+        self._emit(ItemTruncated(item_id, audio_end_ms))
+
+    # ---------------------------------------------------------------- turn actions
+
+    def _handle(self, actions: Iterable[Action]) -> None:
+        for a in actions:
+            if isinstance(a, PauseReply):
+                self.stats["pauses"] += 1
+                self.stats["pause_latency_ms"].append(self.turns.audio_ms - a.onset_ms)
+                if self._reply is not None:
+                    self._reply.may_send.clear()
+            elif isinstance(a, ResumeReply):
+                self.stats["resumes"] += 1
+                if self._reply is not None:
+                    self._reply.may_send.set()
+            elif isinstance(a, TurnStarted):
+                self._user_item = _new_id("item")
+                self._turn_start_ms = a.start_ms
+                self._interim_at_ms = a.onset_ms
+                self._interim_text = ""
+                self._emit(SpeechStarted(self._user_item, a.start_ms))
+                if a.interrupt and self._reply is not None:
+                    self.stats["barge_ins"] += 1
+                    self._cancel_reply("turn_detected")
+            elif isinstance(a, TurnEnded):
+                # Silero's recurrent state, primed by speech, keeps scoring noise as speech for
+                # seconds afterwards (measured: 0.5-0.8 on crowd noise vs 0.1 fresh): start
+                # every listening phase fresh.
+                self._classifier.reset()
+                self._end_turn(a)
+
+    def _end_turn(self, ended: TurnEnded) -> None:
+        item = self._user_item or _new_id("item")
+        self._user_item = None
+        self._cancel_interim()
+        if self._vad_on:
+            self._emit(SpeechStopped(item, ended.end_ms))
+        audio = self._ring.slice(ended.start_ms * VAD_RATE // 1000,
+                                 ended.end_ms * VAD_RATE // 1000)
+        self._manual_start = self._ring.end
+        self._emit(InputCommitted(item, self._last_committed))
+        self._last_committed = item
+        self._commit_info[item] = {
+            "committed_at": self._clock(),
+            "endpointing_ms": float(ended.end_ms - ended.speech_end_ms),
+        }
+        self._transcripts[item] = self._spawn(self._transcribe(item, audio))
+        while len(self._transcripts) > 8:  # only recent turns can still be answered
+            old, _ = self._transcripts.popitem(last=False)
+            self._commit_info.pop(old, None)
+        if self._vad_on and self.turns.settings.create_response and self._reply is None:
+            self._start_reply(item)
+
+    # ---------------------------------------------------------------- STT
+
+    def _stt_audio(self, audio: np.ndarray) -> np.ndarray:
+        rate = getattr(self._stt, "sample_rate", VAD_RATE)
+        if rate == VAD_RATE:
+            return audio
+        r = StreamResampler(VAD_RATE, rate)
+        return np.concatenate([r.process(audio), r.flush()])
+
+    async def _transcribe(self, item: str, audio: np.ndarray) -> tuple[str, str] | None:
+        if self._stt is None:
+            self._emit(Error("stt_unavailable", "no speech-to-text backend is configured"))
+            return None
+        t0 = self._clock()
+        try:
+            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                         languages=self.options.languages or None,
+                                         interim=False)
+        except Exception as e:
+            log.warning("speech-to-text failed", exc_info=True)
+            self._emit(Error("stt_failed", f"speech-to-text failed: {e}"))
+            return None
+        text = (getattr(tr, "text", "") or "").strip()
+        lang = getattr(tr, "lang", "") or self.options.default_lang
+        info = self._commit_info.get(item)
+        if info is not None:
+            info["stt_ms"] = (self._clock() - t0) * 1000
+        self._emit(TranscriptCompleted(item, text, lang,
+                                       float(getattr(tr, "lang_probability", 1.0) or 0.0)))
+        if text:
+            self.conversation.append(ConversationItem(item, "user", text, lang))
+        return text, lang
+
+    def _maybe_interim(self) -> None:
+        opts = self.options
+        if (opts.interim_interval_s <= 0 or self._stt is None or not self.turns.in_turn
+                or self._user_item is None
+                or (self._interim is not None and not self._interim.done())):
+            return
+        if self.turns.audio_ms - self._interim_at_ms < opts.interim_interval_s * 1000:
+            return
+        self._interim_at_ms = self.turns.audio_ms
+        audio = self._ring.slice(self._turn_start_ms * VAD_RATE // 1000, self._ring.end)
+        self._interim = self._spawn(self._interim_transcribe(self._user_item, audio))
+
+    async def _interim_transcribe(self, item: str, audio: np.ndarray) -> None:
+        try:
+            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                         languages=self.options.languages or None,
+                                         interim=True)
+        except Exception:
+            log.debug("interim transcription failed", exc_info=True)
+            return
+        text = (getattr(tr, "text", "") or "").strip()
+        if item != self._user_item or not text or text == self._interim_text:
+            return
+        prev = self._interim_text
+        delta = text[len(prev):] if text.startswith(prev) else text
+        self._interim_text = text
+        self._emit(TranscriptDelta(item, delta, text))
+
+    def _cancel_interim(self) -> None:
+        if self._interim is not None:
+            self._interim.cancel()
+            self._interim = None
+
+    # ---------------------------------------------------------------- replies
+
+    def _start_reply(self, user_item: str) -> None:
+        reply = _Reply(_new_id("resp"), _new_id("item"), user_item,
+                       Playout(self._clock, lead_ms=self.options.lead_ms))
+        reply.carry, self._carry = self._carry[-3:], []
+        self._reply = reply
+        self._handle(self.turns.set_reply_active(True))
+        reply.task = self._spawn(self._run_reply(reply))
+
+    async def _run_reply(self, reply: _Reply) -> None:
+        status, reason = "completed", None
+        try:
+            # A user who paused past silence_duration and went on: answer both parts.
+            texts, lang = [], ""
+            for item in [*reply.carry, reply.user_item]:
+                stt_task = self._transcripts.get(item)
+                result = await asyncio.shield(stt_task) if stt_task is not None else None
+                if result and result[0]:
+                    texts.append(result[0])
+                    lang = result[1]
+            if not texts:
+                return  # nothing was understood: no response (noise, failed STT)
+            text = " ".join(texts)
+            reply.lang = lang
+            info = self._commit_info.get(reply.user_item, {})
+            for key in ("endpointing_ms", "stt_ms"):
+                if key in info:
+                    reply.timings[key] = round(info[key], 1)
+            reply.created = True
+            self._emit(ResponseCreated(reply.response_id, reply.item_id))
+            self._spoken[reply.item_id] = reply
+            while len(self._spoken) > 20:
+                self._spoken.popitem(last=False)
+            try:
+                await self._speak(reply, text, lang, info.get("committed_at"),
+                                  info.get("endpointing_ms", 0.0))
+            except Exception as e:
+                log.warning("voice reply failed", exc_info=True)
+                code = "tts_failed" if isinstance(e, _TTSFailure) else "dialogue_failed"
+                self._emit(Error(code, f"reply failed: {e.__cause__ or e}"))
+                status, reason = "failed", code
+            spoken = reply.spoken_text(float("inf"))
+            self._set_assistant_text(reply, spoken)
+            self._emit(ResponseDone(reply.response_id, reply.item_id, status, reason,
+                                    spoken, lang, dict(reply.timings)))
+        finally:
+            if self._reply is reply:
+                self._reply = None
+                self._handle(self.turns.set_reply_active(False))
+
+    async def _speak(self, reply: _Reply, text: str, lang: str, committed_at: float | None,
+                     endpointing_ms: float) -> None:
+        """Sentences from respond() -> TTS -> output rate -> paced AudioOut chunks."""
+        t0 = self._clock()
+        out_rate = self.output_rate
+        chunk_bytes = out_rate * self.options.out_chunk_ms // 1000 * 2
+        limit = self.options.max_spoken_sentences
+        resampler: StreamResampler | None = None
+        n = 0
+
+        async def send(pcm: bytes) -> None:
+            await self._send(reply, pcm, out_rate, committed_at, endpointing_ms)
+
+        async with _closing(self._respond(text, lang)) as sentences:
+            async for raw in sentences:
+                sentence = raw.strip()
+                if not sentence:
+                    continue
+                if n == 0:
+                    reply.timings["dialogue_first_sentence_ms"] = round(
+                        (self._clock() - t0) * 1000, 1)
+                n += 1
+                if self._tts is None:
+                    raise _TTSFailure("no text-to-speech backend is configured")
+                if resampler is None:
+                    resampler = StreamResampler(self._tts.sample_rate, out_rate)
+                start_ms = reply.playout.sent_ms
+                reply.sentences.append((start_ms, None, sentence))
+                self._emit(AudioTranscriptDelta(reply.response_id, reply.item_id,
+                                                sentence if n == 1 else " " + sentence))
+                pending = b""
+                t_tts = self._clock()
+                stream = _TTSStream(self._tts, sentence, lang)
+                try:
+                    while True:
+                        try:
+                            pcm = await stream.next()
+                        except Exception as e:
+                            raise _TTSFailure(str(e)) from e
+                        if pcm is None:
+                            break
+                        reply.timings.setdefault(
+                            "tts_first_chunk_ms", round((self._clock() - t_tts) * 1000, 1))
+                        pending += float_to_pcm16(resampler.process(pcm16_to_float(pcm)))
+                        while len(pending) >= chunk_bytes:
+                            await send(pending[:chunk_bytes])
+                            pending = pending[chunk_bytes:]
+                finally:
+                    stream.stop()
+                if pending:
+                    await send(pending)
+                reply.sentences[-1] = (start_ms, reply.playout.sent_ms, sentence)
+                if limit is not None and n >= limit:
+                    break
+        if resampler is not None:
+            tail = float_to_pcm16(resampler.flush())
+            if tail:
+                await send(tail)
+                s, _, t = reply.sentences[-1]
+                reply.sentences[-1] = (s, reply.playout.sent_ms, t)
+
+    async def _send(self, reply: _Reply, pcm: bytes, rate: int, committed_at: float | None,
+                    endpointing_ms: float) -> None:
+        while True:
+            await reply.may_send.wait()  # paused by a possible barge-in
+            wait = reply.playout.wait_s()
+            if wait <= 0:
+                if reply.may_send.is_set():
+                    break
+                continue
+            await self._sleep(wait)
+        if "voice_to_voice_ms" not in reply.timings:
+            now = self._clock()
+            reply.timings["first_audio_ms"] = round((now - (committed_at or now)) * 1000, 1)
+            if committed_at is not None:
+                # Speech ended endpointing_ms of (real-time) input audio before the commit.
+                reply.timings["voice_to_voice_ms"] = round(
+                    (now - committed_at) * 1000 + endpointing_ms, 1)
+        await self._events.put_audio(AudioOut(reply.response_id, reply.item_id, pcm))
+        reply.playout.on_sent(len(pcm) / 2 / rate * 1000)
+
+    def _stop_reply(self, reply: _Reply) -> None:
+        if reply.task is not None:
+            reply.task.cancel()  # its TTS thread stops at the next chunk (finally: stop())
+        dropped = self._events.drop_audio(reply.response_id)
+        reply.playout.sent_ms -= dropped / 2 / self.output_rate * 1000
+
+    def _cancel_reply(self, reason: str, truncate_at: int | None = None) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        self._reply = None
+        self._stop_reply(reply)
+        self._handle(self.turns.set_reply_active(False))
+        if not reply.created:
+            # Nothing was said or announced: the pending reply disappears, and its question
+            # is answered together with the turn that interrupted it.
+            self._carry = [*reply.carry, reply.user_item] if reason == "turn_detected" else []
+            return
+        played = reply.playout.played_ms() if truncate_at is None else float(truncate_at)
+        played = min(played, reply.playout.sent_ms)
+        spoken = reply.spoken_text(played)
+        self._set_assistant_text(reply, spoken)
+        self._emit(ResponseDone(reply.response_id, reply.item_id, "cancelled", reason, spoken,
+                                reply.lang, dict(reply.timings)))
+        if reason == "turn_detected" or truncate_at is not None:
+            self._emit(ItemTruncated(reply.item_id, int(played)))
+
+    def _set_assistant_text(self, reply: _Reply, text: str) -> None:
+        for item in self.conversation:
+            if item.item_id == reply.item_id:
+                item.text = text
+                return
+        if text:
+            self.conversation.append(ConversationItem(reply.item_id, "assistant", text,
+                                                      reply.lang))
+
+
+class _TTSFailure(Exception):
+    pass
+
+
+@contextlib.asynccontextmanager
+async def _closing(it: AsyncIterator[str]) -> AsyncIterator[AsyncIterator[str]]:
+    """Close the reply's sentence stream even when the reply is cancelled mid-way, so the
+    dialogue backend stops generating (async generators have aclose; plain iterators not)."""
+    try:
+        yield it
+    finally:
+        aclose = getattr(it, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,0 +1,254 @@
+"""Voice co-host latency over the Realtime WebSocket, with the stock `openai` SDK client.
+
+Starts `assistant serve` in its own process, then for each recording streams PCM16 at 24 kHz in
+20 ms chunks at real-time pace, followed by silence, and measures:
+  - voice-to-voice: from the real end of speech in the input (found offline with webrtcvad on the
+    file) to the first reply audio byte received; plus the server's per-stage timings
+    (response.done metadata: endpointing wait, STT, dialogue, first TTS chunk);
+  - barge-in: while reply audio is flowing, real speech is injected; from its onset to the last
+    reply audio byte received (and whether the response ended cancelled);
+  - false barge-ins: noise and music injected while the reply plays; a cancelled response is a
+    false barge-in.
+
+    .venv/bin/python bench/voice.py [--data ../shared/eval-data/audio] [--market us]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import webrtcvad
+from faster_whisper import decode_audio
+from openai import AsyncOpenAI
+
+ROOT = Path(__file__).resolve().parent.parent
+RATE = 24_000
+CHUNK = RATE // 50  # 20 ms
+
+QUESTIONS = [  # (file, market): real human recordings, several languages
+    ("picovoice-leopard/test.wav", "us"),
+    ("picovoice-leopard/test_es.wav", "us"),
+    ("picovoice-leopard/test_pt.wav", "br"),
+    ("picovoice-leopard/test_de.wav", "eu"),
+    ("picovoice-leopard/test_fr.wav", "eu"),
+    ("picovoice-leopard/test_ja.wav", "jp"),
+    ("picovoice-rhino/test_within_context.wav", "us"),
+    ("picovoice-rhino/test_within_context_es.wav", "us"),
+    ("picovoice-rhino/test_within_context_pt.wav", "br"),
+    ("picovoice-rhino/test_within_context_de.wav", "eu"),
+    ("picovoice-rhino/test_within_context_fr.wav", "eu"),
+    ("picovoice-rhino/test_within_context_ja.wav", "jp"),
+]
+INTERRUPTERS = ["picovoice-leopard/test.wav", "picovoice-leopard/test_es.wav",
+                "picovoice-leopard/test_fr.wav", "picovoice-leopard/test_pt.wav"]
+NOISES = ["speechbrain/noise/noise2.wav", "speechbrain/noise/noise3.wav",
+          "deepfilternet/noise_freesound_573577.wav", "picovoice-leopard/empty.wav",
+          "librosa-data/Kevin_MacLeod_-_Vibe_Ace.ogg",
+          "librosa-data/Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg"]
+
+
+def pcm16(path: Path, seconds: float | None = None) -> bytes:
+    audio = decode_audio(str(path), sampling_rate=RATE)
+    if seconds:
+        audio = audio[: int(seconds * RATE)]
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def speech_end_s(path: Path) -> float:
+    """The end of the last voiced stretch, by webrtcvad (mode 3) on 30 ms frames at 16 kHz."""
+    audio = (np.clip(decode_audio(str(path), sampling_rate=16_000), -1, 1) * 32767)
+    raw = audio.astype("<i2").tobytes()
+    vad, n, end = webrtcvad.Vad(3), 960, 0.0
+    for i in range(0, len(raw) - n + 1, n):
+        if vad.is_speech(raw[i:i + n], 16_000):
+            end = (i + n) / 2 / 16_000
+    return end
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, db: Path) -> subprocess.Popen:
+    env = {**os.environ, "ASSISTANT_PORT": str(port), "ASSISTANT_DB_PATH": str(db),
+           "ASSISTANT_LOG_LEVEL": "warning", "ASSISTANT_PLATFORM_TOKENS": "",
+           "ASSISTANT_RATE_LIMIT_BURST": "1000"}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve"], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+async def stream(conn, pcm: bytes, *, t0: float | None = None) -> float:
+    """Send `pcm` in 20 ms chunks at real-time pace; return when the first chunk was sent."""
+    start = t0 or time.perf_counter()
+    for i, off in enumerate(range(0, len(pcm), CHUNK * 2)):
+        due = start + i * 0.02
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await conn.input_audio_buffer.append(
+            audio=base64.b64encode(pcm[off:off + CHUNK * 2]).decode())
+    return start
+
+
+SILENCE = bytes(CHUNK * 2)
+
+
+async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
+                   interrupt: bytes | None = None) -> dict:
+    client = AsyncOpenAI(base_url=base, api_key="bench")
+    out: dict = {"first_audio": None, "last_audio": None, "done": None, "transcript": "",
+                 "lang": "", "metadata": {}, "status": None}
+    async with client.realtime.connect(model=market,
+                                       extra_query={"room": f"bench-{time.time_ns()}"}) as conn:
+        await conn.recv()  # session.created
+        done = asyncio.Event()
+        first_audio = asyncio.Event()
+
+        async def reader() -> None:
+            async for event in conn:
+                now = time.perf_counter()
+                if event.type == "response.output_audio.delta":
+                    out["first_audio"] = out["first_audio"] or now
+                    out["last_audio"] = now
+                    first_audio.set()
+                elif event.type == "conversation.item.input_audio_transcription.completed":
+                    out["transcript"] = event.transcript
+                    out["lang"] = (event.languages or [None])[0] and event.languages[0].code
+                elif event.type == "response.done":
+                    out["done"] = now
+                    out["status"] = event.response.status
+                    out["metadata"] = dict(event.response.metadata or {})
+                    done.set()
+                    return
+
+        task = asyncio.create_task(reader())
+        t0 = await stream(conn, pcm)
+        out["speech_end"] = t0 + end_s
+        silence_task = asyncio.create_task(stream(conn, SILENCE * 150))  # 3 s of silence
+        if interrupt is not None:
+            await asyncio.wait_for(first_audio.wait(), 20)
+            await asyncio.sleep(0.3)  # let the reply play a little
+            silence_task.cancel()
+            out["interrupt_at"] = time.perf_counter()
+            await stream(conn, interrupt, t0=out["interrupt_at"])
+            await stream(conn, SILENCE * 50)
+        try:
+            await asyncio.wait_for(done.wait(), 30)
+        finally:
+            task.cancel()
+            silence_task.cancel()
+    return out
+
+
+def pct(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval-data" / "audio")
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        raise SystemExit(f"no eval data at {args.data}")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/v1"
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_server(port, Path(tmp) / "bench.sqlite3")
+        try:
+            asyncio.run(one_turn(base, "us", pcm16(args.data / QUESTIONS[0][0]),
+                                 speech_end_s(args.data / QUESTIONS[0][0])))  # warm-up
+            rows = []
+            for name, market in QUESTIONS:
+                path = args.data / name
+                r = asyncio.run(one_turn(base, market, pcm16(path), speech_end_s(path)))
+                rows.append((name, market, r))
+            barge = []
+            for name in INTERRUPTERS:
+                q_path = args.data / QUESTIONS[0][0]
+                r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
+                                         interrupt=pcm16(args.data / name)))
+                barge.append((name, r))
+            noise = []
+            for name in NOISES:
+                q_path = args.data / QUESTIONS[0][0]
+                r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
+                                         interrupt=pcm16(args.data / name, seconds=4.0)))
+                noise.append((name, r))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+    print("\nVoice-to-voice (real end of speech -> first reply audio byte), per stage from the"
+          " server's response.done metadata\n")
+    print("| file | market | lang | transcript | v2v ms | endpointing | stt | dialogue | "
+          "first tts |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    v2v = []
+    stages: dict[str, list[float]] = {}
+    for name, market, r in rows:
+        if r["first_audio"] is None:
+            print(f"| {name} | {market} | {r['lang']} | {r['transcript'][:40]} | no audio | |||")
+            continue
+        ms = (r["first_audio"] - r["speech_end"]) * 1000
+        v2v.append(ms)
+        md = r["metadata"]
+        cells = []
+        for key in ("endpointing_ms", "stt_ms", "dialogue_ms", "first_tts_ms"):
+            val = md.get(key)
+            cells.append(val or "-")
+            if val:
+                stages.setdefault(key, []).append(float(val))
+        print(f"| {name} | {market} | {r['lang']} | {r['transcript'][:40]} | {ms:.0f} | "
+              + " | ".join(cells) + " |")
+    print(f"\nvoice-to-voice: median {statistics.median(v2v):.0f} ms, p95 {pct(v2v, 95):.0f} ms "
+          f"(n={len(v2v)})")
+    for key, vals in stages.items():
+        print(f"  {key}: median {statistics.median(vals):.0f} ms, p95 {pct(vals, 95):.0f} ms")
+
+    print("\nBarge-in (onset of injected speech -> last reply audio byte received)\n")
+    print("| interrupter | status | barge-in ms |")
+    print("|---|---|---|")
+    lat = []
+    for name, r in barge:
+        ms = (r["last_audio"] - r["interrupt_at"]) * 1000 if r.get("interrupt_at") else None
+        if ms is not None:
+            lat.append(max(ms, 0.0))
+        print(f"| {name} | {r['status']} | {ms:.0f} |" if ms is not None else
+              f"| {name} | {r['status']} | - |")
+    if lat:
+        print(f"\nbarge-in: median {statistics.median(lat):.0f} ms, p95 {pct(lat, 95):.0f} ms")
+    false = sum(1 for _, r in noise if r["status"] == "cancelled")
+    print("\nNoise and music injected while the reply plays\n")
+    print("| file | response status |")
+    print("|---|---|")
+    for name, r in noise:
+        print(f"| {name} | {r['status']} |")
+    print(f"\nfalse barge-ins: {false} of {len(noise)}")
+
+
+if __name__ == "__main__":
+    main()
