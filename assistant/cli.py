@@ -145,5 +145,16 @@ def chat(market_id: str, viewer: str, room: str, prompts_dir: Path | None,
         store.close_all()
 
 
+def _register_voice_commands() -> None:
+    # Imported here, not at the top: they pull in audio libraries `serve` does not need yet.
+    from assistant.tts.cli import say_command
+    from assistant.voice_cli import transcribe_command, voice_demo_command
+
+    for command in (say_command, transcribe_command, voice_demo_command):
+        main.add_command(command)
+
+
+_register_voice_commands()
+
 if __name__ == "__main__":
     main()

@@ -66,6 +66,18 @@ def pcm16(path: Path, seconds: float | None = None) -> bytes:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
 
+def speech_onset_s(path: Path) -> float:
+    """Start of the first run of 3 voiced frames (90 ms), by webrtcvad (mode 3) at 16 kHz."""
+    audio = (np.clip(decode_audio(str(path), sampling_rate=16_000), -1, 1) * 32767)
+    raw = audio.astype("<i2").tobytes()
+    vad, n, run = webrtcvad.Vad(3), 960, 0
+    for i in range(0, len(raw) - n + 1, n):
+        run = run + 1 if vad.is_speech(raw[i:i + n], 16_000) else 0
+        if run == 3:
+            return (i - 2 * n) / 2 / 16_000
+    return 0.0
+
+
 def speech_end_s(path: Path) -> float:
     """The end of the last voiced stretch, by webrtcvad (mode 3) on 30 ms frames at 16 kHz."""
     audio = (np.clip(decode_audio(str(path), sampling_rate=16_000), -1, 1) * 32767)
@@ -119,7 +131,7 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
                    interrupt: bytes | None = None) -> dict:
     client = AsyncOpenAI(base_url=base, api_key="bench")
     out: dict = {"first_audio": None, "last_audio": None, "done": None, "transcript": "",
-                 "lang": "", "metadata": {}, "status": None}
+                 "lang": "", "metadata": {}, "status": None, "first_by_response": {}}
     async with client.realtime.connect(model=market,
                                        extra_query={"room": f"bench-{time.time_ns()}"}) as conn:
         await conn.recv()  # session.created
@@ -130,6 +142,7 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
             async for event in conn:
                 now = time.perf_counter()
                 if event.type == "response.output_audio.delta":
+                    out["first_by_response"].setdefault(event.response_id, now)
                     out["first_audio"] = out["first_audio"] or now
                     out["last_audio"] = now
                     first_audio.set()
@@ -140,6 +153,11 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
                     out["done"] = now
                     out["status"] = event.response.status
                     out["metadata"] = dict(event.response.metadata or {})
+                    # A speaker who pauses mid-sentence and goes on cuts the first reply off;
+                    # the turn is measured on the response that completes.
+                    if interrupt is None and event.response.status == "cancelled":
+                        continue
+                    out["first_audio"] = out["first_by_response"].get(event.response.id)
                     done.set()
                     return
 
@@ -191,6 +209,7 @@ def main() -> None:
                 q_path = args.data / QUESTIONS[0][0]
                 r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
                                          interrupt=pcm16(args.data / name)))
+                r["interrupt_at"] += speech_onset_s(args.data / name)
                 barge.append((name, r))
             noise = []
             for name in NOISES:
@@ -217,7 +236,8 @@ def main() -> None:
         v2v.append(ms)
         md = r["metadata"]
         cells = []
-        for key in ("endpointing_ms", "stt_ms", "dialogue_ms", "first_tts_ms"):
+        for key in ("endpointing_ms", "stt_ms", "dialogue_first_sentence_ms",
+                    "tts_first_chunk_ms"):
             val = md.get(key)
             cells.append(val or "-")
             if val:

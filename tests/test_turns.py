@@ -51,11 +51,14 @@ def test_speech_start_and_end_of_turn_after_silence_duration():
     tt = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
     # 10 silent frames, 20 speech frames (600 ms), then 20 silent frames
     ev = play(tt, "." * 10 + "S" * 20 + "." * 20)
-    assert kinds(ev) == ["TurnStarted", "TurnEnded"]
-    (t_start, started), (t_end, ended) = ev
+    assert kinds(ev) == ["TurnStarted", "TurnPausing", "TurnEnded"]
+    (t_start, started), (t_pause, pausing), (t_end, ended) = ev
     # speech began at 300 ms; confirmed after min_speech_ms (250 ms -> 9 frames = 270 ms)
     assert started.onset_ms == 300 and t_start == 300 + 270
     assert started.interrupt is False
+    # speculation starts after speculate_ms (200 ms -> 7 frames = 210 ms) of silence, once
+    assert t_pause == 900 + 210 and pausing.speech_end_ms == 900
+    assert pausing.start_ms == started.start_ms
     # end of turn exactly silence_duration after the last speech frame (ends at 900 ms)
     assert ended.speech_end_ms == 900
     assert ended.end_ms == t_end == 900 + 510  # 17 frames of 30 ms >= 500 ms
@@ -191,3 +194,13 @@ def test_playout_paces_and_tracks_played_position():
     p.on_sent(50)  # playing restarts now
     clock.now = 1.02
     assert abs(p.played_ms() - 270) < 1e-6
+
+
+def test_speculation_restarts_when_the_speaker_goes_on():
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
+    # speech, a 240 ms pause (past speculate_ms), more speech, then the real end
+    ev = play(tt, "." * 5 + "S" * 20 + "." * 8 + "S" * 10 + "." * 20)
+    assert kinds(ev) == ["TurnStarted", "TurnPausing", "TurnPausing", "TurnEnded"]
+    first, second, ended = ev[1][1], ev[2][1], ev[3][1]
+    # The first guess ended before the speaker went on: only the last one matches the turn.
+    assert first.speech_end_ms < second.speech_end_ms == ended.speech_end_ms

@@ -44,6 +44,9 @@ class TurnSettings:
     interrupt_margin: float = 0.1  # a barge-in counts only frames >= threshold + margin
     dismiss_ms: int = 300  # silence that ends an unconfirmed candidate (then resume)
     max_utterance_ms: int = 30_000  # a longer monologue is cut into turns
+    # Silence after which the turn is probably over: speech-to-text starts on the audio so far,
+    # so that the transcript is ready when silence_duration_ms confirms the end of the turn.
+    speculate_ms: int = 200
     pause_timeout_ms: int = 1000  # wall time: paused but no input audio arrives -> resume
     create_response: bool = True
     interrupt_response: bool = True
@@ -70,6 +73,14 @@ class TurnStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnPausing:
+    """The speaker paused long enough that the turn is probably over (not yet confirmed)."""
+
+    start_ms: int
+    speech_end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class TurnEnded:
     start_ms: int
     end_ms: int  # input-audio time the turn was closed (trailing silence included)
@@ -77,7 +88,7 @@ class TurnEnded:
     reason: str  # "silence" | "max_length" | "commit"
 
 
-Action = PauseReply | ResumeReply | TurnStarted | TurnEnded
+Action = PauseReply | ResumeReply | TurnStarted | TurnPausing | TurnEnded
 
 
 class _State(enum.Enum):
@@ -105,6 +116,7 @@ class TurnTaker:
         self._speech_ms = 0
         self._gap_ms = 0
         self._last_speech_end = 0
+        self._speculated = False
 
     @property
     def in_turn(self) -> bool:
@@ -169,8 +181,13 @@ class TurnTaker:
         if speech:
             self._gap_ms = 0
             self._last_speech_end = self.audio_ms
+            self._speculated = False
         else:
             self._gap_ms += self.frame_ms
+            if (not self._speculated and s.speculate_ms <= self._gap_ms
+                    and s.speculate_ms < s.silence_duration_ms):
+                self._speculated = True
+                out.append(TurnPausing(self._turn_start(), self._last_speech_end))
         if self._gap_ms >= s.silence_duration_ms:
             out.append(self._end("silence"))
         elif self.audio_ms - self._onset >= s.max_utterance_ms:

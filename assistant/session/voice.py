@@ -39,6 +39,7 @@ from assistant.session.turns import (
     Playout,
     ResumeReply,
     TurnEnded,
+    TurnPausing,
     TurnSettings,
     TurnStarted,
     TurnTaker,
@@ -323,6 +324,8 @@ class VoiceSession:
         self._transcripts: OrderedDict[str, asyncio.Task[tuple[str, str] | None]] = OrderedDict()
         self._commit_info: dict[str, dict[str, float]] = {}
         self._interim: asyncio.Task[None] | None = None
+        # (turn start ms, speech end ms, STT task) started at the turn's latest pause
+        self._spec: tuple[int, int, asyncio.Task[Any]] | None = None
         self._interim_at_ms = 0
         self._interim_text = ""
         self._reply: _Reply | None = None
@@ -529,6 +532,8 @@ class VoiceSession:
                 if a.interrupt and self._reply is not None:
                     self.stats["barge_ins"] += 1
                     self._cancel_reply("turn_detected")
+            elif isinstance(a, TurnPausing):
+                self._speculate(a)
             elif isinstance(a, TurnEnded):
                 # Silero's recurrent state, primed by speech, keeps scoring noise as speech for
                 # seconds afterwards (measured: 0.5-0.8 on crowd noise vs 0.1 fresh): start
@@ -551,7 +556,11 @@ class VoiceSession:
             "committed_at": self._clock(),
             "endpointing_ms": float(ended.end_ms - ended.speech_end_ms),
         }
-        self._transcripts[item] = self._spawn(self._transcribe(item, audio))
+        spec, self._spec = self._spec, None
+        early = None
+        if spec is not None and (spec[0], spec[1]) == (ended.start_ms, ended.speech_end_ms):
+            early = spec[2]  # no speech since the pause: the speculative transcript stands
+        self._transcripts[item] = self._spawn(self._transcribe(item, audio, early=early))
         while len(self._transcripts) > 8:  # only recent turns can still be answered
             old, _ = self._transcripts.popitem(last=False)
             self._commit_info.pop(old, None)
@@ -567,15 +576,31 @@ class VoiceSession:
         r = StreamResampler(VAD_RATE, rate)
         return np.concatenate([r.process(audio), r.flush()])
 
-    async def _transcribe(self, item: str, audio: np.ndarray) -> tuple[str, str] | None:
+    def _speculate(self, pausing: TurnPausing) -> None:
+        """Start speech-to-text at the first real pause, before the turn is confirmed: by the
+        time silence_duration_ms has passed the transcript is (nearly) ready. If the speaker
+        goes on, the result is simply not used."""
+        if self._stt is None or not self._vad_on:
+            return
+        audio = self._ring.slice(pausing.start_ms * VAD_RATE // 1000, self._ring.end)
+        task = self._spawn(asyncio.to_thread(
+            self._stt.transcribe, self._stt_audio(audio),
+            languages=self.options.languages or None, interim=False))
+        self._spec = (pausing.start_ms, pausing.speech_end_ms, task)
+
+    async def _transcribe(self, item: str, audio: np.ndarray,
+                          early: asyncio.Task | None = None) -> tuple[str, str] | None:
         if self._stt is None:
             self._emit(Error("stt_unavailable", "no speech-to-text backend is configured"))
             return None
         t0 = self._clock()
         try:
-            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
-                                         languages=self.options.languages or None,
-                                         interim=False)
+            if early is not None:
+                tr = await early
+            else:
+                tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                             languages=self.options.languages or None,
+                                             interim=False)
         except Exception as e:
             log.warning("speech-to-text failed", exc_info=True)
             self._emit(Error("stt_failed", f"speech-to-text failed: {e}"))
