@@ -4,7 +4,6 @@ rule, plain questions staying below the threshold, and precision/recall on real 
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -241,14 +240,3 @@ def test_banking77_payment_complaints_are_not_buyers(scorer: IntentScorer) -> No
     rows = _read("banking77_payment_refund_subset_test.tsv")
     flagged = sum(_hands_off(scorer.score(text, "en")) for text, _ in rows)
     assert flagged / len(rows) <= 0.05
-
-
-def test_fast_enough_for_the_chat_stream(scorer: IntentScorer) -> None:
-    texts = [t for t, _ in _read("clinc150_shopping_meta_subset_test.tsv")]
-    texts += [t for t, _ in BUY_NOW_CASES]
-    start = time.perf_counter()
-    for text in texts:
-        scorer.score(text, "en")
-    per_call = (time.perf_counter() - start) / len(texts)
-    # measured ~20 us; 2000 msgs/s on 2 cores leaves far more than this bound
-    assert per_call < 500e-6

@@ -4,7 +4,6 @@ no text from silence/noise/music, input validation, and model assembly / resolut
 
 from __future__ import annotations
 
-import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -59,9 +58,9 @@ def test_transcribes_key_words_and_detects_market_language(
     assert result.lang == lang
     assert result.lang_probability > 0.9
     assert result.audio_s == pytest.approx(audio.size / 16_000)
+    # The fast path: one encoding, language detected from it, no 30 s retry (speed: bench/).
     assert {"encode", "detect", "decode", "total"} <= result.timings_ms.keys()
-    # The point of the fast path: one short encoding, far under the 30 s window's ~2 s.
-    assert result.timings_ms["total"] < 1500
+    assert "retry" not in result.timings_ms
 
 
 def test_japanese_is_transcribed_in_japanese(stt: WhisperSTT) -> None:
@@ -98,11 +97,10 @@ def test_backends_are_picked_by_name() -> None:
 
 
 def test_silence_gives_no_text_at_once(stt: WhisperSTT) -> None:
-    start = time.perf_counter()
     result = stt.transcribe(np.zeros(3 * 16_000, dtype=np.float32), languages=["en", "es"])
     assert result.text == ""
     assert result.lang == "en"
-    assert time.perf_counter() - start < 0.1
+    assert "encode" not in result.timings_ms  # digital silence never reaches the model
 
 
 @pytest.mark.parametrize(
@@ -115,7 +113,6 @@ def test_noise_and_music_give_no_text(stt: WhisperSTT, name: str) -> None:
         pytest.skip(f"{name} is not in tests/data/audio")
     result = stt.transcribe(read_wav(name), languages=["en", "es"])
     assert result.text == ""
-    assert result.timings_ms["total"] < 1500
 
 
 def test_white_noise_gives_no_text(stt: WhisperSTT) -> None:
