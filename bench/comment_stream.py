@@ -17,16 +17,13 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import websockets
+from _server import free_port, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,27 +50,6 @@ DECORATIONS = {
     "th": [" ค่ะ", " ครับ", " 🙏", " นะคะ", " 😍", " จ้า", " ??", " คับ"],
     "vi": [" ạ", " shop ơi", " 🙏", " nha", " 😍", " ad ơi", " ??", " vậy"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, db: Path) -> subprocess.Popen:
-    env = {**os.environ, "ASSISTANT_PORT": str(port), "ASSISTANT_DB_PATH": str(db),
-           "ASSISTANT_LOG_LEVEL": "warning", "ASSISTANT_PLATFORM_TOKENS": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve"], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def make_comments(n: int, viewers: int, seed: int = 7) -> list[dict]:

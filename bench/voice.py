@@ -18,18 +18,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import webrtcvad
+from _server import free_port, start_server
 from faster_whisper import decode_audio
 from openai import AsyncOpenAI
 
@@ -66,49 +62,37 @@ def pcm16(path: Path, seconds: float | None = None) -> bytes:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
 
+def _voiced_runs(path: Path) -> list[tuple[float, float]]:
+    """Stretches of speech in a file, as a reference independent of the server's VAD: runs of
+    at least 5 frames (150 ms) that webrtcvad (mode 3) calls voiced AND that carry energy
+    (RMS > 0.01): webrtcvad alone calls faint hiss "speech" (leopard test.wav: at 0 ms, while
+    the voice starts at 540 ms)."""
+    audio = np.clip(decode_audio(str(path), sampling_rate=16_000), -1, 1)
+    raw = (audio * 32767).astype("<i2").tobytes()
+    vad, n, runs, start = webrtcvad.Vad(3), 480, [], None
+    for k, i in enumerate(range(0, len(audio) - n + 1, n)):
+        frame = audio[i:i + n]
+        ok = vad.is_speech(raw[2 * i:2 * (i + n)], 16_000) and \
+            float(np.sqrt(np.mean(frame ** 2))) > 0.01
+        if ok and start is None:
+            start = k
+        elif not ok and start is not None:
+            if k - start >= 5:
+                runs.append((start * 0.03, k * 0.03))
+            start = None
+    if start is not None:
+        runs.append((start * 0.03, len(audio) / 16_000))
+    return runs
+
+
 def speech_onset_s(path: Path) -> float:
-    """Start of the first run of 3 voiced frames (90 ms), by webrtcvad (mode 3) at 16 kHz."""
-    audio = (np.clip(decode_audio(str(path), sampling_rate=16_000), -1, 1) * 32767)
-    raw = audio.astype("<i2").tobytes()
-    vad, n, run = webrtcvad.Vad(3), 960, 0
-    for i in range(0, len(raw) - n + 1, n):
-        run = run + 1 if vad.is_speech(raw[i:i + n], 16_000) else 0
-        if run == 3:
-            return (i - 2 * n) / 2 / 16_000
-    return 0.0
+    runs = _voiced_runs(path)
+    return runs[0][0] if runs else 0.0
 
 
 def speech_end_s(path: Path) -> float:
-    """The end of the last voiced stretch, by webrtcvad (mode 3) on 30 ms frames at 16 kHz."""
-    audio = (np.clip(decode_audio(str(path), sampling_rate=16_000), -1, 1) * 32767)
-    raw = audio.astype("<i2").tobytes()
-    vad, n, end = webrtcvad.Vad(3), 960, 0.0
-    for i in range(0, len(raw) - n + 1, n):
-        if vad.is_speech(raw[i:i + n], 16_000):
-            end = (i + n) / 2 / 16_000
-    return end
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, db: Path) -> subprocess.Popen:
-    env = {**os.environ, "ASSISTANT_PORT": str(port), "ASSISTANT_DB_PATH": str(db),
-           "ASSISTANT_LOG_LEVEL": "warning", "ASSISTANT_PLATFORM_TOKENS": "",
-           "ASSISTANT_RATE_LIMIT_BURST": "1000"}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve"], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    runs = _voiced_runs(path)
+    return runs[-1][1] if runs else 0.0
 
 
 async def stream(conn, pcm: bytes, *, t0: float | None = None) -> float:
@@ -195,7 +179,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_server(port, Path(tmp) / "bench.sqlite3")
+        proc = start_server(port, Path(tmp) / "bench.sqlite3", ASSISTANT_RATE_LIMIT_BURST="1000")
         try:
             asyncio.run(one_turn(base, "us", pcm16(args.data / QUESTIONS[0][0]),
                                  speech_end_s(args.data / QUESTIONS[0][0])))  # warm-up
@@ -223,9 +207,9 @@ def main() -> None:
 
     print("\nVoice-to-voice (real end of speech -> first reply audio byte), per stage from the"
           " server's response.done metadata\n")
-    print("| file | market | lang | transcript | v2v ms | endpointing | stt | dialogue | "
-          "first tts |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| file | market | lang | transcript | v2v ms (client) | v2v ms (server) | "
+          "endpointing | stt | dialogue | first tts |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     v2v = []
     stages: dict[str, list[float]] = {}
     for name, market, r in rows:
@@ -242,8 +226,11 @@ def main() -> None:
             cells.append(val or "-")
             if val:
                 stages.setdefault(key, []).append(float(val))
+        server_v2v = md.get("voice_to_voice_ms", "-")
+        if server_v2v != "-":
+            stages.setdefault("server voice_to_voice_ms", []).append(float(server_v2v))
         print(f"| {name} | {market} | {r['lang']} | {r['transcript'][:40]} | {ms:.0f} | "
-              + " | ".join(cells) + " |")
+              f"{server_v2v} | " + " | ".join(cells) + " |")
     print(f"\nvoice-to-voice: median {statistics.median(v2v):.0f} ms, p95 {pct(v2v, 95):.0f} ms "
           f"(n={len(v2v)})")
     for key, vals in stages.items():

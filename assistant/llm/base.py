@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -31,6 +31,7 @@ from assistant.dialogue import Answer, Turn, Understanding
 from assistant.errors import BackendError
 from assistant.knowledge.market import Market
 from assistant.llm.guard import GuardResult, check_reply
+from assistant.metrics import metric
 
 log = logging.getLogger(__name__)
 
@@ -90,40 +91,29 @@ class DialogueTimeout(LLMError):
 # Metrics. Modules can be imported twice in one process (tests, reloads); registering the same
 # name twice raises, so reuse what is already registered.
 
-_M = TypeVar("_M", Counter, Histogram)
-
-
-def _metric(cls: type[_M], name: str, doc: str, labels: Sequence[str], **kw: Any) -> _M:
-    try:
-        return cls(name, doc, labels, **kw)
-    except ValueError:
-        existing = REGISTRY._names_to_collectors.get(name)  # noqa: SLF001 - no public lookup
-        if not isinstance(existing, cls):
-            raise
-        return existing
 
 
 _LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-LLM_FIRST_TOKEN = _metric(
+LLM_FIRST_TOKEN = metric(
     Histogram, "assistant_llm_first_token_seconds", "Time from request to first LLM token.",
     ("backend",), buckets=_LATENCY_BUCKETS,
 )
-LLM_DURATION = _metric(
+LLM_DURATION = metric(
     Histogram, "assistant_llm_reply_seconds", "Time from request to the end of an LLM reply.",
     ("backend", "outcome"), buckets=_LATENCY_BUCKETS,
 )
-LLM_ERRORS = _metric(
+LLM_ERRORS = metric(
     Counter, "assistant_llm_errors_total", "LLM backend failures by kind.", ("backend", "kind")
 )
-LLM_RETRIES = _metric(
+LLM_RETRIES = metric(
     Counter, "assistant_llm_retries_total", "LLM requests retried before the first token.",
     ("backend",),
 )
-GUARD_REJECTIONS = _metric(
+GUARD_REJECTIONS = metric(
     Counter, "assistant_llm_guard_rejections_total",
     "LLM replies rejected by the grounding guard, by the kind of figure.", ("market", "kind"),
 )
-FALLBACKS = _metric(
+FALLBACKS = metric(
     Counter, "assistant_llm_fallbacks_total",
     "Replies answered by the grounded engine instead of the LLM, by reason.", ("reason",),
 )

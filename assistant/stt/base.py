@@ -15,12 +15,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 import numpy as np
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 
 from assistant.errors import AssistantError, BackendError, InputError
+from assistant.metrics import metric
 
 
 @dataclass(frozen=True)
@@ -49,24 +49,12 @@ class AudioInputError(InputError, ValueError):
         super().__init__(code, message, status=400)
 
 
-_M = TypeVar("_M", Counter, Histogram)
 
-
-def _metric(cls: type[_M], name: str, doc: str, labels: Sequence[str], **kw: Any) -> _M:
-    # Modules can be imported twice in one process (tests, reloads): reuse what is registered.
-    try:
-        return cls(name, doc, labels, **kw)
-    except ValueError:
-        existing = REGISTRY._names_to_collectors.get(name)  # noqa: SLF001 - no public lookup
-        if not isinstance(existing, cls):
-            raise
-        return existing
-
-STT_DURATION = _metric(
+STT_DURATION = metric(
     Histogram, "assistant_stt_seconds", "Time to transcribe one utterance.",
     ("backend", "kind"), buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
 )
-STT_ERRORS = _metric(Counter, "assistant_stt_errors_total", "STT backend failures.", ("backend",))
+STT_ERRORS = metric(Counter, "assistant_stt_errors_total", "STT backend failures.", ("backend",))
 
 
 class STTBackend(ABC):
