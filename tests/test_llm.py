@@ -25,10 +25,11 @@ from assistant.llm import (
     make_backend,
     make_dialogue,
 )
-from assistant.llm.base import LLM_ERRORS, LLMError, _metric
+from assistant.llm.base import LLM_ERRORS, LLMError
 from assistant.llm.guard import extract_figures, parse_numbers
 from assistant.llm.openai_chat import OpenAIChatBackend
 from assistant.llm.prompt import VIEWER_CLOSE, VIEWER_OPEN
+from assistant.metrics import metric
 from tests.llm_server import (
     DropMidStream,
     Hang,
@@ -301,7 +302,7 @@ async def test_make_backend_openai_from_settings(server):
 
 
 def test_metrics_register_once():
-    again = _metric(Counter, "assistant_llm_errors_total", "dup", ("backend", "kind"))
+    again = metric(Counter, "assistant_llm_errors_total", "dup", ("backend", "kind"))
     assert again is LLM_ERRORS
 
 
