@@ -56,8 +56,8 @@ def test_speech_start_and_end_of_turn_after_silence_duration():
     # speech began at 300 ms; confirmed after min_speech_ms (250 ms -> 9 frames = 270 ms)
     assert started.onset_ms == 300 and t_start == 300 + 270
     assert started.interrupt is False
-    # speculation starts after speculate_ms (200 ms -> 7 frames = 210 ms) of silence, once
-    assert t_pause == 900 + 210 and pausing.speech_end_ms == 900
+    # speculation starts after speculate_ms (150 ms -> 5 frames) of silence, once
+    assert t_pause == 900 + 150 and pausing.speech_end_ms == 900
     assert pausing.start_ms == started.start_ms
     # end of turn exactly silence_duration after the last speech frame (ends at 900 ms)
     assert ended.speech_end_ms == 900
@@ -163,8 +163,8 @@ def test_turn_detection_update_applies():
     assert play(tt, "S" * 30) == []
     tt.update(tt.settings.updated(threshold=0.5))
     ev = play(tt, "S" * 10 + "." * 7)
-    assert kinds(ev) == ["TurnStarted", "TurnEnded"]
-    assert ev[1][1].end_ms - ev[1][1].speech_end_ms == 210  # 7 frames >= 200 ms
+    assert kinds(ev) == ["TurnStarted", "TurnPausing", "TurnEnded"]
+    assert ev[2][1].end_ms - ev[2][1].speech_end_ms == 210  # 7 frames >= 200 ms
 
 
 def test_commit_and_reset():

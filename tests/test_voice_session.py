@@ -224,7 +224,7 @@ async def test_real_speech_turn_is_transcribed_and_answered_in_order():
     # pause (speculate_ms of silence); the transcript used is the one from the last pause,
     # which ends (silence_duration - speculate_ms) before the turn was closed.
     final = [n for n, interim in h.stt.calls if not interim]
-    early = (stopped.audio_end_ms - started.audio_start_ms - (500 - 200)) * 16
+    early = (stopped.audio_end_ms - started.audio_start_ms - (500 - 150)) * 16
     assert final[-1] == pytest.approx(early, abs=16 * 60)
     assert len(final) <= 3  # a pause or two inside the sentence, not one call per frame
     assert h.of(TranscriptCompleted)[0].text == "how much is the blue hoodie"

@@ -46,7 +46,7 @@ class TurnSettings:
     max_utterance_ms: int = 30_000  # a longer monologue is cut into turns
     # Silence after which the turn is probably over: speech-to-text starts on the audio so far,
     # so that the transcript is ready when silence_duration_ms confirms the end of the turn.
-    speculate_ms: int = 200
+    speculate_ms: int = 150
     pause_timeout_ms: int = 1000  # wall time: paused but no input audio arrives -> resume
     create_response: bool = True
     interrupt_response: bool = True
