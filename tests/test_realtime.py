@@ -13,6 +13,7 @@ import time
 import wave
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import soxr
@@ -255,3 +256,20 @@ async def test_unknown_market_and_bad_token(server):
     with pytest.raises(Exception):  # noqa: B017 - the handshake is refused (HTTP 403)
         async with bad.realtime.connect(model="us") as conn:
             await conn.recv()
+
+
+async def test_missing_model_is_a_clear_error_and_chat_keeps_working(tmp_path):
+    settings = make_settings(tmp_path, stt_model_dir=tmp_path / "no-model-here")
+    with live_server(settings) as srv:
+        client = AsyncOpenAI(base_url=f"{srv.url}/v1", api_key=PLATFORM_TOKEN)
+        async with client.realtime.connect(model="us") as conn:
+            ev = await conn.recv()
+        assert ev.type == "error" and ev.error.code == "voice_unavailable"
+        assert "python -m assistant.stt.model" in ev.error.message
+        # The chat side does not depend on the speech engines.
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                f"{srv.url}/v1/rooms/r/messages",
+                headers={"Authorization": f"Bearer {PLATFORM_TOKEN}"},
+                json={"market": "us", "viewer_id": "v", "text": "price of the boots?"})
+        assert r.status_code == 200 and "129" in r.json()["text"]
