@@ -230,6 +230,12 @@ class ViewerLanguages:
         self._known: OrderedDict[str, Detection] = OrderedDict()
         self._lock = threading.Lock()
 
+
+    @property
+    def detector(self) -> LanguageDetector:
+        """The shared detector (its per-market lingua models are loaded once)."""
+        return self._detector
+
     def resolve(self, viewer_key: str, text: str, candidates: Sequence[str], *,
                 hint: str | None = None) -> Detection:
         """The language to answer this viewer's message in, updating what we remember.

@@ -12,9 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from assistant import __version__
-from assistant.api import chat, host, markets, openai_compat, realtime
+from assistant.api import chat, host, markets, openai_compat, operator, realtime
 from assistant.api.errors import error_body, install
 from assistant.config import Settings
+from assistant.operator import make_operator
 from assistant.session.factory import build_chat_service
 from assistant.session.voice_engines import VoiceEngines
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.feed = service.feed
         app.state.chat = service
+        app.state.operator = make_operator(settings, service.registry,
+                                           detector=service.languages.detector)
         app.state.voice_engines = VoiceEngines(settings)
         app.state.voice_slots = asyncio.Semaphore(settings.voice_max_sessions)
         # Start-up leaves ~1M long-lived objects (lexicons, regexes, locale data). Moving them
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await service.aclose()
             app.state.voice_engines.close()
+            app.state.operator.close()
             store.close_all()
 
     app = FastAPI(title="Live co-host assistant", version=__version__, lifespan=lifespan)
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])
-    for r in (markets.router, chat.router, host.router, openai_compat.router, realtime.router):
+    for r in (markets.router, chat.router, host.router, openai_compat.router, realtime.router,
+              operator.router):
         app.include_router(r)
     return app
