@@ -22,6 +22,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check assistant tests bench
 
 test: $(STAMP) lint
+	# Browser tests drive Debian's Chromium (installed with apt when missing; needs root/sudo).
+	bash scripts/install-browser.sh
 	$(BIN)/pytest
 
 bench: $(STAMP)

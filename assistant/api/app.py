@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from assistant import __version__
-from assistant.api import chat, host, markets, openai_compat, operator, realtime
+from assistant.api import chat, host, markets, openai_compat, operator, realtime, web
 from assistant.api.errors import error_body, install
 from assistant.config import Settings
 from assistant.operator import make_operator
@@ -70,6 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])
     for r in (markets.router, chat.router, host.router, openai_compat.router, realtime.router,
-              operator.router):
+              operator.router, web.router):
         app.include_router(r)
     return app

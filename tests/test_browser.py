@@ -1,0 +1,195 @@
+"""The console pages in a real headless Chromium (Debian's, driven by Playwright) against the
+real server on a port: the host queue updates live from the handoff feed, and the voice demo
+talks to the co-host from a (fake-device) microphone fed a real spoken WAV.
+
+Needs /usr/bin/chromium (scripts/install-browser.sh). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import wave
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from tests.conftest import HOST_TOKEN, PLATFORM_TOKEN, make_settings
+from tests.server import live_server
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM") or shutil.which("chromium") \
+    or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+try:
+    from playwright import sync_api
+except ImportError:  # the dev extra is not installed
+    sync_api = None
+
+needs_browser = pytest.mark.skipif(
+    sync_api is None or not Path(CHROMIUM).exists(),
+    reason=f"needs `pip install playwright` (dev extra) and Chromium at {CHROMIUM} "
+           "(scripts/install-browser.sh)")
+pytestmark = pytest.mark.slow
+
+
+def launch(pw, *extra: str):
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*ARGS, *extra])
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_pages_are_served(tmp_path):
+    with live_server(make_settings(tmp_path)) as srv:
+        for path, needle in (("/", "/console/host"), ("/console/host", "host.js"),
+                             ("/console/demo", "demo.js"), ("/static/demo.js", "realtime"),
+                             ("/static/mic-worklet.js", "registerProcessor")):
+            r = httpx.get(srv.url + path)
+            assert r.status_code == 200, path
+            assert needle in r.text, path
+        assert httpx.get(srv.url + "/static/nope.js").status_code == 404
+
+
+@needs_browser
+def test_host_console_shows_a_new_handoff_live_and_acknowledges_it(tmp_path):
+    room = "live-browser"
+    with live_server(make_settings(tmp_path)) as srv, sync_api.sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(srv.url + "/")
+        shot(page, "index")
+        page.click("text=Host console")
+        page.wait_for_url("**/console/host")
+
+        # A wrong token is refused with a visible reason, not a silent retry loop.
+        page.fill("#room", room)
+        page.fill("#token", "not-a-host-token")
+        page.click("#connect-btn")
+        sync_api.expect(page.locator("#conn-status")).to_contain_text("Refused")
+
+        page.fill("#token", HOST_TOKEN)
+        page.click("#connect-btn")
+        page.wait_for_selector("body[data-feed=open]")
+        assert page.locator(".handoff").count() == 0
+
+        # The handoff is made after the page is open: it can only arrive over the feed.
+        r = httpx.post(f"{srv.url}/v1/rooms/{room}/messages",
+                       headers={"Authorization": f"Bearer {PLATFORM_TOKEN}"},
+                       json={"market": "us", "viewer_id": "buyer-b",
+                             "text": "I want to buy 2 hoodies now"})
+        r.raise_for_status()
+        handoff_id = r.json()["handoff"]["id"]
+        card = page.locator(f'.handoff[data-id="{handoff_id}"]')
+        sync_api.expect(card).to_have_attribute("data-status", "open", timeout=5000)
+        sync_api.expect(card.locator(".lang")).to_have_text("en")
+        sync_api.expect(card.locator(".turns")).to_contain_text("I want to buy 2 hoodies now")
+        assert card.locator(".reason").count() >= 1
+        assert card.locator(".summary").inner_text().strip()
+        assert float(card.locator(".score").inner_text()) > 0
+        sync_api.expect(page.locator("#count-open")).to_have_text("1")
+        shot(page, "host-console")
+
+        card.locator("button.ack").click()
+        sync_api.expect(card).to_have_attribute("data-status", "acknowledged")
+        sync_api.expect(card.locator("button.ack")).to_be_disabled()
+        stored = httpx.get(f"{srv.url}/v1/handoffs/{handoff_id}",
+                           headers={"Authorization": f"Bearer {HOST_TOKEN}"}).json()
+        assert stored["status"] == "acknowledged"
+
+        card.locator("button.close").click()
+        sync_api.expect(card).to_have_attribute("data-status", "closed")
+        sync_api.expect(card).to_be_hidden()  # closed ones are hidden unless asked for
+
+        # A reload keeps the token in this tab and shows only open handoffs (none now).
+        page.reload()
+        assert page.input_value("#token") == HOST_TOKEN
+        browser.close()
+    assert errors == []
+
+
+def spoken_wav(path: Path, *parts: str | float) -> Path:
+    """A 48 kHz mono WAV: each str part is said by Piper's neural voice, each float is that
+    many seconds of silence."""
+    import soxr
+
+    from assistant.tts import make_tts
+
+    piper = make_tts("piper", voices_dir=ROOT / "voices")
+    chunks = []
+    for part in parts:
+        if isinstance(part, str):
+            pcm = b"".join(piper.synthesize(part, "en"))
+            speech = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
+            chunks.append(soxr.resample(speech, piper.sample_rate, 48_000))
+        else:
+            chunks.append(np.zeros(int(part * 48_000), np.float32))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48_000)
+        w.writeframes((np.clip(np.concatenate(chunks), -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def played(page) -> int:
+    return int(page.inner_text("#chunks-played"))
+
+
+@needs_browser
+def test_voice_demo_transcribes_the_microphone_plays_the_reply_and_is_interrupted(tmp_path):
+    # The second question starts ~2.5 s after the first ends: the reply to the first (about
+    # 1 s away, ~5 s long) is playing then, so the viewer talks over it (barge-in).
+    wav = spoken_wav(tmp_path / "questions.wav", 1.0, "How much is the hoodie?", 2.5,
+                     "Do you ship to Canada?", 6.0)
+    settings = make_settings(tmp_path, platform_tokens=[])  # the demo's token field left empty
+    with live_server(settings) as srv, sync_api.sync_playwright() as pw:
+        browser = launch(pw, "--use-fake-device-for-media-stream",
+                         "--use-fake-ui-for-media-stream",
+                         # %noloop: the questions are asked once, then the microphone is silent.
+                         f"--use-file-for-fake-audio-capture={wav}%noloop",
+                         "--autoplay-policy=no-user-gesture-required")
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{srv.url}/console/demo?market=us")
+        page.wait_for_selector("body[data-markets=loaded]")
+        assert page.input_value("#market") == "us"
+        page.click("#start")
+
+        first = page.locator(".turn", has_text="hoodie")
+        sync_api.expect(first.locator(".you")).to_contain_text("hoodie", ignore_case=True,
+                                                               timeout=30_000)
+        sync_api.expect(first.locator(".reply")).not_to_be_empty(timeout=20_000)
+        # Chunks are counted as played when Web Audio finishes them, not when they arrive.
+        page.wait_for_function(
+            "Number(document.getElementById('chunks-played').textContent) >= 3",
+            timeout=20_000)
+
+        # Talking over the first reply interrupts it: playback stops, the server cancels it.
+        sync_api.expect(page.locator("#barge-ins")).to_have_text("1", timeout=20_000)
+        sync_api.expect(first).to_have_attribute("data-status", "cancelled", timeout=5_000)
+        stopped_at = played(page)
+        assert int(page.inner_text("#chunks-received")) >= stopped_at
+
+        second = page.locator(".turn", has_text="Canada")
+        sync_api.expect(second).to_have_attribute("data-status", "completed", timeout=30_000)
+        assert second.locator(".reply").inner_text().strip()
+        assert second.locator('tr[data-stage="voice_to_voice_ms"]').count() == 1
+        assert second.locator('tr[data-stage="stt_ms"]').count() == 1
+        page.wait_for_function(
+            f"Number(document.getElementById('chunks-played').textContent) > {stopped_at}",
+            timeout=20_000)
+        assert page.locator(".turn").count() == 2
+        shot(page, "voice-demo")
+        page.click("#stop")
+        browser.close()
+    assert errors == []
