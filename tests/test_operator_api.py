@@ -288,3 +288,18 @@ def test_concurrent_writers_of_one_market_one_wins(op_server):
     assert sorted(results) == [200, 409, 409, 409]
     assert [v["version"] for v in api(srv, "GET", "/markets/us/versions").json()["versions"]] \
         == [2, 1]
+
+
+def test_refusals_on_every_role_reach_the_audit_trail(op_server):
+    srv = op_server
+    # A viewer-side token on a host endpoint, and no token on the chat endpoint.
+    r = httpx.get(f"{srv.url}/v1/handoffs", headers={"Authorization": f"Bearer {PLATFORM_TOKEN}"})
+    assert r.status_code == 403
+    r = httpx.post(f"{srv.url}/v1/rooms/r/messages",
+                   json={"market": "us", "viewer_id": "v", "text": "price?"})
+    assert r.status_code == 401
+    entries = api(srv, "GET", "/audit").json()["entries"]
+    seen = {(e["action"], e["outcome"]) for e in entries}
+    assert ("GET /v1/handoffs", "refused_403") in seen
+    assert ("POST /v1/rooms/r/messages", "refused_401") in seen
+    assert PLATFORM_TOKEN not in str(entries)

@@ -48,13 +48,32 @@ def check(conn: Request | WebSocket, role: Role) -> str:
     where = conn.url.path
     if token is None:
         log.warning("auth missing", extra={"role": role.value, "path": where})
+        _audit_refusal(conn, role, None, 401)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
     if not _matches(token, allowed):
         log.warning("auth refused", extra={"role": role.value, "path": where})
+        _audit_refusal(conn, role, token, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"token is not valid for the {role} role")
     # An identity for audit logs and handoff actions that does not reveal the token.
-    return f"{role.value}:{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+    return f"{role.value}:{_fingerprint(token)}"
+
+
+def _audit_refusal(conn: Request | WebSocket, role: Role, token: str | None, code: int) -> None:
+    """Every refused request, whatever the role, goes into the operator's audit trail (who is a
+    token fingerprint, never the token)."""
+    editor = getattr(conn.app.state, "operator", None)
+    if editor is None:
+        return
+    who = "anonymous" if token is None else f"token:{_fingerprint(token)}"
+    method = getattr(conn, "method", "WS")
+    editor.store.audit(who=who, action=f"{method} {conn.url.path}",
+                       market=conn.path_params.get("market_id"),
+                       outcome=f"refused_{code}", detail=f"needs the {role.value} role")
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 def require(role: Role):

@@ -36,5 +36,10 @@ async def voice_demo() -> FileResponse:
     return _page("demo.html")
 
 
+@router.get("/console/markets")
+async def markets_console() -> FileResponse:
+    return _page("markets.html")
+
+
 # Mounted on the router so the lead only has to include this one router.
 router.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
