@@ -310,3 +310,17 @@ def test_openai_client_unknown_market_and_bad_key(server):
     bad = openai.OpenAI(base_url=f"{server.url}/v1", api_key="wrong", max_retries=0)
     with pytest.raises(openai.PermissionDeniedError):
         bad.models.list()
+
+
+def test_cors_only_for_configured_origins(tmp_path):
+    from tests.conftest import make_settings
+    from tests.server import live_server
+
+    with live_server(make_settings(tmp_path, cors_origins=["https://shop.example"])) as srv:
+        preflight = {"Access-Control-Request-Method": "POST"}
+        ok = httpx.options(f"{srv.url}/v1/rooms/r/messages",
+                           headers={"Origin": "https://shop.example", **preflight})
+        assert ok.headers.get("access-control-allow-origin") == "https://shop.example"
+        other = httpx.options(f"{srv.url}/v1/rooms/r/messages",
+                              headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in other.headers
