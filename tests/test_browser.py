@@ -193,3 +193,46 @@ def test_voice_demo_transcribes_the_microphone_plays_the_reply_and_is_interrupte
         page.click("#stop")
         browser.close()
     assert errors == []
+
+
+@needs_browser
+def test_voice_demo_with_a_real_recording(tmp_path):
+    """A real human recording (picovoice-leopard test_es.wav, copied from ../shared/eval-data)
+    through Chromium's fake microphone: Spanish is heard and answered in Spanish, with audio."""
+    import soxr
+
+    with wave.open(str(ROOT / "tests" / "data" / "audio" / "stt_leopard_es.wav")) as w:
+        speech = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+        rate = w.getframerate()
+    audio = np.concatenate([np.zeros(48_000, np.float32), soxr.resample(speech, rate, 48_000),
+                            np.zeros(6 * 48_000, np.float32)])
+    wav = tmp_path / "real.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48_000)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    settings = make_settings(tmp_path, platform_tokens=[])
+    with live_server(settings) as srv, sync_api.sync_playwright() as pw:
+        browser = launch(pw, "--use-fake-device-for-media-stream",
+                         "--use-fake-ui-for-media-stream",
+                         f"--use-file-for-fake-audio-capture={wav}%noloop",
+                         "--autoplay-policy=no-user-gesture-required")
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{srv.url}/console/demo?market=us")
+        page.wait_for_selector("body[data-markets=loaded]")
+        page.click("#start")
+        turn = page.locator(".turn[data-status=completed]").last
+        sync_api.expect(turn).to_be_visible(timeout=40_000)
+        heard = page.locator(".turn .you").all_inner_texts()
+        assert any("arena" in t.lower() for t in heard), heard
+        assert turn.locator(".reply").inner_text().strip()
+        page.wait_for_function(
+            "Number(document.getElementById('chunks-played').textContent) >= 3",
+            timeout=20_000)
+        shot(page, "voice-demo-real-recording")
+        page.click("#stop")
+        browser.close()
+    assert errors == []
