@@ -132,12 +132,24 @@ def spoken_wav(path: Path, *parts: str | float) -> Path:
             chunks.append(soxr.resample(speech, piper.sample_rate, 48_000))
         else:
             chunks.append(np.zeros(int(part * 48_000), np.float32))
+    return write_wav48(path, np.concatenate(chunks))
+
+
+def write_wav48(path: Path, audio: np.ndarray) -> Path:
+    """A 48 kHz mono 16-bit WAV, the form Chromium's fake microphone reads."""
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(48_000)
-        w.writeframes((np.clip(np.concatenate(chunks), -1, 1) * 32767).astype("<i2").tobytes())
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
     return path
+
+
+def launch_with_microphone(pw, wav: Path):
+    """Chromium whose microphone plays `wav` once (%noloop), then stays silent."""
+    return launch(pw, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={wav}%noloop",
+                  "--autoplay-policy=no-user-gesture-required")
 
 
 def played(page) -> int:
@@ -152,11 +164,7 @@ def test_voice_demo_transcribes_the_microphone_plays_the_reply_and_is_interrupte
                      "Do you ship to Canada?", 6.0)
     settings = make_settings(tmp_path, platform_tokens=[])  # the demo's token field left empty
     with live_server(settings) as srv, sync_api.sync_playwright() as pw:
-        browser = launch(pw, "--use-fake-device-for-media-stream",
-                         "--use-fake-ui-for-media-stream",
-                         # %noloop: the questions are asked once, then the microphone is silent.
-                         f"--use-file-for-fake-audio-capture={wav}%noloop",
-                         "--autoplay-policy=no-user-gesture-required")
+        browser = launch_with_microphone(pw, wav)
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -206,18 +214,10 @@ def test_voice_demo_with_a_real_recording(tmp_path):
         rate = w.getframerate()
     audio = np.concatenate([np.zeros(48_000, np.float32), soxr.resample(speech, rate, 48_000),
                             np.zeros(6 * 48_000, np.float32)])
-    wav = tmp_path / "real.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(48_000)
-        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    wav = write_wav48(tmp_path / "real.wav", audio)
     settings = make_settings(tmp_path, platform_tokens=[])
     with live_server(settings) as srv, sync_api.sync_playwright() as pw:
-        browser = launch(pw, "--use-fake-device-for-media-stream",
-                         "--use-fake-ui-for-media-stream",
-                         f"--use-file-for-fake-audio-capture={wav}%noloop",
-                         "--autoplay-policy=no-user-gesture-required")
+        browser = launch_with_microphone(pw, wav)
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
