@@ -64,9 +64,9 @@ class PiperTTS(TTSBackend):
                 if bundled.exists():
                     return bundled
         raise ConfigError(
-            f"Piper voice {stem!r} not found: expected {local} and {local}.json. Download both "
-            f"files (e.g. from huggingface.co/rhasspy/piper-voices) and put them in "
-            f"{self.voices_dir.resolve()}"
+            f"Piper voice {stem!r} not found: expected {local} and {local}.json. Put both "
+            f"files of the voice (the .onnx model and its .onnx.json config, from the Piper "
+            f"voices collection) in {self.voices_dir.resolve()}"
         )
 
     def _load(self, name: str) -> PiperVoice:
