@@ -85,10 +85,9 @@ def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path |
         engines = await VoiceEngines(settings).get()
 
         async def respond(text: str, lang: str):
-            from assistant.api.realtime import split_sentences
-
-            reply = await chat.handle(Comment("demo", market_id, "demo", text, lang=lang))
-            for sentence in split_sentences(reply.text):
+            _, sentences = await chat.handle_spoken(
+                Comment("demo", market_id, "demo", text, lang=lang))
+            for sentence in sentences:
                 yield sentence
 
         events: list[ev.VoiceEvent] = []

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import HOST_TOKEN, PLATFORM_TOKEN, make_settings
 from tests.server import live_server
+from tests.speech import piper_speech
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -119,19 +120,8 @@ def test_host_console_shows_a_new_handoff_live_and_acknowledges_it(tmp_path):
 def spoken_wav(path: Path, *parts: str | float) -> Path:
     """A 48 kHz mono WAV: each str part is said by Piper's neural voice, each float is that
     many seconds of silence."""
-    import soxr
-
-    from assistant.tts import make_tts
-
-    piper = make_tts("piper", voices_dir=ROOT / "voices")
-    chunks = []
-    for part in parts:
-        if isinstance(part, str):
-            pcm = b"".join(piper.synthesize(part, "en"))
-            speech = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
-            chunks.append(soxr.resample(speech, piper.sample_rate, 48_000))
-        else:
-            chunks.append(np.zeros(int(part * 48_000), np.float32))
+    chunks = [piper_speech(part, 48_000) if isinstance(part, str)
+              else np.zeros(int(part * 48_000), np.float32) for part in parts]
     return write_wav48(path, np.concatenate(chunks))
 
 

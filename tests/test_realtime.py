@@ -21,6 +21,7 @@ from openai import AsyncOpenAI
 
 from tests.conftest import PLATFORM_TOKEN, make_settings
 from tests.server import live_server
+from tests.speech import piper_speech
 
 DATA = Path(__file__).parent / "data" / "audio"
 RATE = 24_000
@@ -42,17 +43,8 @@ def silence(seconds: float) -> bytes:
     return bytes(int(seconds * RATE) * 2)
 
 
-@pytest.fixture(scope="module")
-def piper():
-    from assistant.tts import make_tts
-
-    return make_tts("piper", voices_dir=Path(__file__).parent.parent / "voices")
-
-
-def spoken(piper, text: str) -> bytes:
-    pcm = b"".join(piper.synthesize(text, "en"))
-    audio = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
-    return (soxr.resample(audio, piper.sample_rate, RATE) * 32767).astype("<i2").tobytes()
+def spoken(text: str) -> bytes:
+    return (piper_speech(text, RATE) * 32767).astype("<i2").tobytes()
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +111,12 @@ class Recorder:
         self.task.cancel()
 
 
-async def test_spoken_question_gets_a_spoken_grounded_answer(server, piper):
+async def test_spoken_question_gets_a_spoken_grounded_answer(server):
     async with connect(server, viewer="listener-1") as conn:
         rec = Recorder(conn)
         created = await rec.wait_for("session.created")
         assert created.session.audio.input.format.rate == RATE
-        await send_audio(conn, silence(0.4) + spoken(piper, "How much is the hoodie?")
+        await send_audio(conn, silence(0.4) + spoken("How much is the hoodie?")
                          + silence(1.2))
         done = await rec.wait_for("response.done", within=30)
         rec.stop()
@@ -167,12 +159,12 @@ async def test_real_recording_is_transcribed_in_its_language(server):
     assert rec.audio.get(done.response.id, 0) > 0
 
 
-async def _ask_and_interrupt(server, piper, interrupter: bytes, viewer: str) -> Recorder:
+async def _ask_and_interrupt(server, interrupter: bytes, viewer: str) -> Recorder:
     async with connect(server, viewer=viewer) as conn:
         rec = Recorder(conn)
         await rec.wait_for("session.created")
         await send_audio(conn, silence(0.3) + spoken(
-            piper, "What sizes does the hoodie come in, and what is the size chart?")
+            "What sizes does the hoodie come in, and what is the size chart?")
             + silence(0.9))
         await rec.wait_for("response.output_audio.delta", within=30)
         await asyncio.sleep(0.4)  # the reply is playing
@@ -183,8 +175,8 @@ async def _ask_and_interrupt(server, piper, interrupter: bytes, viewer: str) -> 
     return rec
 
 
-async def test_barge_in_with_real_speech_stops_the_reply(server, piper):
-    rec = await _ask_and_interrupt(server, piper, wav_pcm24k("speech_leopard_en.wav"), "b1")
+async def test_barge_in_with_real_speech_stops_the_reply(server):
+    rec = await _ask_and_interrupt(server, wav_pcm24k("speech_leopard_en.wav"), "b1")
     done = rec.of("response.done")[0]
     assert done.response.status == "cancelled"
     assert done.response.status_details.reason == "turn_detected"
@@ -199,17 +191,17 @@ async def test_barge_in_with_real_speech_stops_the_reply(server, piper):
 
 
 @pytest.mark.parametrize("noise", ["noise_office_ambience.wav", "music_vibe_ace.wav"])
-async def test_noise_and_music_do_not_cut_the_reply_off(server, piper, noise):
-    rec = await _ask_and_interrupt(server, piper, wav_pcm24k(noise, seconds=2.5), f"n-{noise}")
+async def test_noise_and_music_do_not_cut_the_reply_off(server, noise):
+    rec = await _ask_and_interrupt(server, wav_pcm24k(noise, seconds=2.5), f"n-{noise}")
     done = rec.of("response.done")[0]
     assert done.response.status == "completed"
 
 
-async def test_client_cancel_stops_at_once(server, piper):
+async def test_client_cancel_stops_at_once(server):
     async with connect(server, viewer="c1") as conn:
         rec = Recorder(conn)
         await rec.wait_for("session.created")
-        await send_audio(conn, silence(0.3) + spoken(piper, "Do you ship to Canada?")
+        await send_audio(conn, silence(0.3) + spoken("Do you ship to Canada?")
                          + silence(0.9))
         await rec.wait_for("response.output_audio.delta", within=30)
         await conn.response.cancel()

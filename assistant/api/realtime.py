@@ -25,7 +25,6 @@ from fastapi.exceptions import HTTPException
 from assistant.api.auth import Role, check
 from assistant.audio import decode_audio_b64
 from assistant.errors import AssistantError, InputError, UnknownMarket
-from assistant.llm.base import SentenceSplitter
 from assistant.session import voice_events as ev
 from assistant.session.chat import Comment
 from assistant.session.voice import VoiceOptions, VoiceSession
@@ -298,14 +297,15 @@ async def realtime(ws: WebSocket) -> None:
         # The same turn as chat (language, understanding, intent, handoff, grounded or guarded
         # LLM answer); spoken sentence by sentence so TTS starts on the first one.
         try:
-            reply = await chat.handle(Comment(room, market_id, viewer, text, lang=lang))
+            reply, sentences = await chat.handle_spoken(
+                Comment(room, market_id, viewer, text, lang=lang))
         except InputError as e:  # e.g. rate-limited: say nothing, tell the client why
             await proto.error(e.code, str(e))
             return
         if reply.handoff is not None:
             await proto.send({"type": "conversation.handoff", "handoff_id": reply.handoff.id,
                               "created": reply.handoff_created})
-        for sentence in split_sentences(reply.text):
+        for sentence in sentences:
             yield sentence
 
     options = VoiceOptions(languages=tuple(market.languages),
@@ -325,7 +325,3 @@ async def realtime(ws: WebSocket) -> None:
         except* WebSocketDisconnect:
             pass
 
-
-def split_sentences(text: str) -> list[str]:
-    splitter = SentenceSplitter()
-    return [s for s in [*splitter.feed(text), splitter.flush()] if s.strip()]

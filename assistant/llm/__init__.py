@@ -17,6 +17,7 @@ from assistant.llm.base import (
     LLMError,
     ReplyEvent,
     SentenceSplitter,
+    split_sentences,
 )
 from assistant.llm.guard import GuardResult, check_reply
 from assistant.llm.prompt import build_messages
@@ -60,6 +61,7 @@ __all__ = [
     "LLMError",
     "ReplyEvent",
     "SentenceSplitter",
+    "split_sentences",
     "build_messages",
     "check_reply",
     "make_backend",

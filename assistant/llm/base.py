@@ -309,6 +309,12 @@ class SentenceSplitter:
         return rest
 
 
+def split_sentences(text: str) -> list[str]:
+    """A whole reply cut into the sentences that are spoken one after another."""
+    splitter = SentenceSplitter()
+    return [s for s in [*splitter.feed(text), splitter.flush()] if s.strip()]
+
+
 @dataclass(frozen=True, slots=True)
 class ReplyEvent:
     """One step of a guarded reply stream.

@@ -26,7 +26,7 @@ from assistant.knowledge.market import Market
 from assistant.knowledge.registry import MarketRegistry
 from assistant.knowledge.replies import join_sentences
 from assistant.language import ViewerLanguages
-from assistant.llm.base import GuardedDialogue
+from assistant.llm.base import GuardedDialogue, split_sentences
 from assistant.session.limits import LRU, TokenBuckets
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,12 @@ class ChatService:
             duplicate=duplicate, handoff=handoff, handoff_created=created, intent=score,
             in_reply_to_ts=c.ts,
         )
+
+    async def handle_spoken(self, c: Comment) -> tuple[Reply, list[str]]:
+        """A voice turn: the same turn as chat, its answer cut into sentences so that speech
+        synthesis starts on the first one."""
+        reply = await self.handle(c)
+        return reply, split_sentences(reply.text)
 
     async def _answer(
         self, state: RoomState, market: Market, engine, u: Understanding, lang: str, text: str,

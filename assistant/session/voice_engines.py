@@ -8,14 +8,16 @@ import logging
 from dataclasses import dataclass
 
 from assistant.config import Settings
+from assistant.stt.base import STTBackend
+from assistant.tts.base import TTSBackend
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Engines:
-    stt: object  # assistant.stt.base.STTBackend
-    tts: object  # assistant.tts.base.TTSBackend
+    stt: STTBackend
+    tts: TTSBackend
 
 
 class VoiceEngines:
@@ -42,6 +44,4 @@ class VoiceEngines:
 
     def close(self) -> None:
         if self._engines is not None:
-            close = getattr(self._engines.tts, "close", None)
-            if close:
-                close()
+            self._engines.tts.close()
