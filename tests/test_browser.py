@@ -6,8 +6,6 @@ Needs /usr/bin/chromium (scripts/install-browser.sh). Screenshots go to test-art
 
 from __future__ import annotations
 
-import os
-import shutil
 import wave
 from pathlib import Path
 
@@ -15,36 +13,12 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.browser import ROOT, launch, needs_browser, shot, sync_api
 from tests.conftest import HOST_TOKEN, PLATFORM_TOKEN, make_settings
 from tests.server import live_server
 from tests.speech import piper_speech
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM") or shutil.which("chromium") \
-    or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-try:
-    from playwright import sync_api
-except ImportError:  # the dev extra is not installed
-    sync_api = None
-
-needs_browser = pytest.mark.skipif(
-    sync_api is None or not Path(CHROMIUM).exists(),
-    reason=f"needs `pip install playwright` (dev extra) and Chromium at {CHROMIUM} "
-           "(scripts/install-browser.sh)")
 pytestmark = pytest.mark.slow
-
-
-def launch(pw, *extra: str):
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*ARGS, *extra])
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_pages_are_served(tmp_path):
@@ -142,6 +116,18 @@ def launch_with_microphone(pw, wav: Path):
                   "--autoplay-policy=no-user-gesture-required")
 
 
+def start_demo(browser, srv):
+    """Open the voice demo for market us and start talking; page JS errors are collected."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{srv.url}/console/demo?market=us")
+    page.wait_for_selector("body[data-markets=loaded]")
+    assert page.input_value("#market") == "us"
+    page.click("#start")
+    return page, errors
+
+
 def played(page) -> int:
     return int(page.inner_text("#chunks-played"))
 
@@ -155,13 +141,7 @@ def test_voice_demo_transcribes_the_microphone_plays_the_reply_and_is_interrupte
     settings = make_settings(tmp_path, platform_tokens=[])  # the demo's token field left empty
     with live_server(settings) as srv, sync_api.sync_playwright() as pw:
         browser = launch_with_microphone(pw, wav)
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{srv.url}/console/demo?market=us")
-        page.wait_for_selector("body[data-markets=loaded]")
-        assert page.input_value("#market") == "us"
-        page.click("#start")
+        page, errors = start_demo(browser, srv)
 
         first = page.locator(".turn", has_text="hoodie")
         sync_api.expect(first.locator(".you")).to_contain_text("hoodie", ignore_case=True,
@@ -208,12 +188,7 @@ def test_voice_demo_with_a_real_recording(tmp_path):
     settings = make_settings(tmp_path, platform_tokens=[])
     with live_server(settings) as srv, sync_api.sync_playwright() as pw:
         browser = launch_with_microphone(pw, wav)
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{srv.url}/console/demo?market=us")
-        page.wait_for_selector("body[data-markets=loaded]")
-        page.click("#start")
+        page, errors = start_demo(browser, srv)
         turn = page.locator(".turn[data-status=completed]").last
         sync_api.expect(turn).to_be_visible(timeout=40_000)
         heard = page.locator(".turn .you").all_inner_texts()

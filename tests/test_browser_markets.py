@@ -9,7 +9,6 @@ Needs /usr/bin/chromium (scripts/install-browser.sh). Screenshots go to test-art
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -19,23 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import launch, needs_browser, sync_api
+from tests.browser import shot as _shot
 from tests.conftest import OPERATOR_TOKEN, PLATFORM_TOKEN, PROMPTS, make_settings
 from tests.server import LiveServer, live_server
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM") or shutil.which("chromium") \
-    or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = [pytest.mark.slow, needs_browser]
+expect = sync_api.expect if sync_api is not None else None
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
-expect = sync_api.expect
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no Chromium at {CHROMIUM}; run scripts/install-browser.sh"),
-]
 
 OP = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 BOOTS = "US-BOOT-02"
@@ -52,10 +42,14 @@ def markets_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield srv
 
 
+def shot(page, name: str) -> None:
+    _shot(page, f"markets-{name}")
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        b = launch(pw)
         try:
             yield b
         finally:
@@ -74,9 +68,6 @@ def page(browser):
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"markets-{name}.png"), full_page=True)
 
 
 def chat(srv) -> str:
