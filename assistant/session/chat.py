@@ -188,18 +188,19 @@ class ChatService:
         state = self.room(c.room, c.market)
         market = self.registry.get(c.market)
         engine = self.registry.engine(c.market)
-        if not self.limits.allow(f"{c.room}\x00{c.viewer}"):
+        viewer_key = f"{c.room}\x00{c.viewer}"
+        if not self.limits.allow(viewer_key):
             raise InputError("rate_limited", "too many messages from this viewer; slow down",
                              status=429)
 
         hint = c.lang if c.lang in market.languages else None
-        lang = self.languages.resolve(f"{c.room}\x00{c.viewer}", text, market.languages,
-                                      hint=hint).lang
+        lang = self.languages.resolve(viewer_key, text, market.languages, hint=hint).lang
         hist = self.history.get_or_create(
             (c.room, c.viewer), lambda: deque(maxlen=2 * self.settings.history_turns)
         )
-        u = engine.understand(text, lang, on_stage_sku=state.on_stage_sku, history=tuple(hist))
-        score = self.scorer.score(text, lang, topics=u.topics or (u.topic,), history=tuple(hist))
+        past = tuple(hist)  # the viewer's turns before this one
+        u = engine.understand(text, lang, on_stage_sku=state.on_stage_sku, history=past)
+        score = self.scorer.score(text, lang, topics=u.topics or (u.topic,), history=past)
         now = self.wall()
         hist.append(Turn("viewer", text, lang, u.topic, now))
 
@@ -209,7 +210,7 @@ class ChatService:
             handoff, created = await self._hand_off(c, market, lang, text, u, score, list(hist))
 
         answer_id, answer, duplicate = await self._answer(state, market, engine, u, lang, text,
-                                                          tuple(hist)[:-1], c, handoff)
+                                                          past, c, handoff)
         reply_text = answer.text
         # Tell the viewer once that the host will follow up (and again if they ask for a person),
         # not on every later answer while their handoff stays open.
