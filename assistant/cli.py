@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from assistant.config import Settings
+from assistant.logs import configure as configure_logging
 
 
 def _settings(prompts_dir: Path | None, **overrides) -> Settings:
@@ -40,11 +40,10 @@ def serve(host: str | None, port: int | None, prompts_dir: Path | None,
     from assistant.api.app import create_app
 
     settings = _settings(prompts_dir, host=host, port=port, db_path=db_path)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port,
-        log_level=settings.log_level,
+        log_level=settings.log_level, log_config=None,  # our handler (assistant/logs.py)
         # Our own limit (max_ws_message_bytes) answers oversized frames with an error event;
         # the server's limit only guards against abuse far beyond it.
         ws_max_size=1 << 20,

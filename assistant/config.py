@@ -5,7 +5,7 @@ Every field is documented in README.md under "Settings"; keep the two in step.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, fields kept
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- data

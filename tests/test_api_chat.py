@@ -11,6 +11,7 @@ import openai
 import pytest
 import websockets
 
+from tests.cli_server import recv_until
 from tests.conftest import HOST_TOKEN, PLATFORM_TOKEN
 
 
@@ -186,16 +187,6 @@ async def test_host_feed_refuses_platform_token(server):
 # --- the comment stream
 
 
-async def _recv_until(ws, pred, within=5.0):
-    seen = []
-    async with asyncio.timeout(within):
-        while True:
-            ev = json.loads(await ws.recv())
-            seen.append(ev)
-            if pred(ev):
-                return ev, seen
-
-
 def stream_url(server, room, market="us"):
     return f"{server.ws_url}/v1/rooms/{room}/stream?market={market}&token={PLATFORM_TOKEN}"
 
@@ -227,7 +218,7 @@ async def test_stream_answers_and_survives_bad_messages(server):
 
         # still open and answering
         await ws.send(json.dumps({"viewer_id": "v1", "text": "do you ship to Canada?", "ts": 2.0}))
-        ev, _ = await _recv_until(ws, lambda e: e["type"] == "answer")
+        ev, _ = await recv_until(ws, lambda e: e["type"] == "answer")
         assert ev["viewer_ids"] == ["v1"] and ev["topic"] == "shipping"
         assert ev["in_reply_to_ts"] == 2.0
         assert "14.99" in ev["text"] or "6" in ev["text"]
@@ -276,7 +267,7 @@ async def test_stream_stage_message_sets_this_one(server):
         ev = json.loads(await ws.recv())
         assert ev == {"type": "stage.updated", "sku": "US-BOTTLE-03"}
         await ws.send(json.dumps({"viewer_id": "v", "text": "is this one in stock?"}))
-        ev, _ = await _recv_until(ws, lambda e: e["type"] == "answer")
+        ev, _ = await recv_until(ws, lambda e: e["type"] == "answer")
         assert ev["sku"] == "US-BOTTLE-03" and "48" in ev["text"]
 
 

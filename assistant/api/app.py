@@ -7,13 +7,12 @@ import gc
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from assistant import __version__
 from assistant.api import chat, host, markets, openai_compat, operator, realtime, web
-from assistant.api.errors import error_body, install
+from assistant.api.errors import Boundary, install
 from assistant.config import Settings
 from assistant.operator import make_operator
 from assistant.session.factory import build_chat_service
@@ -56,19 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        # Refuse huge bodies before reading them: no chat message needs more than a few KB.
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > _MAX_BODY:
-            return JSONResponse(
-                error_body("body_too_large", f"request body is {size} bytes; the limit is "
-                           f"{_MAX_BODY}"), status_code=413)
-        return await call_next(request)
-
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(Boundary, max_body=_MAX_BODY)  # added last: the outermost
     for r in (markets.router, chat.router, host.router, openai_compat.router, realtime.router,
               operator.router, web.router):
         app.include_router(r)

@@ -17,17 +17,16 @@ Stream protocol (JSON text frames):
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import HTTPException
 
+from assistant.api import frames
 from assistant.api.auth import Role, check, require
-from assistant.api.errors import error_event, exception_payload
+from assistant.api.errors import error_event, event_payload
 from assistant.api.schemas import MessageIn, StageIn
-from assistant.errors import AssistantError, InputError, UnknownMarket
+from assistant.errors import AssistantError, InputError, ProtocolError, UnknownMarket
 from assistant.session.chat import ChatService, Comment
 
 log = logging.getLogger(__name__)
@@ -91,27 +90,10 @@ class _Connection:
             msg = await self.ws.receive()
             if msg["type"] == "websocket.disconnect":
                 return
-            raw: Any = msg.get("text")
-            if raw is None:
-                data = msg.get("bytes") or b""
-                if len(data) > self.max_bytes:
-                    await self._error("message_too_large", self._too_large(len(data)))
-                    continue
-                try:
-                    raw = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    await self._error("invalid_encoding", "binary frame is not UTF-8 JSON")
-                    continue
-            if len(raw) > self.max_bytes:  # characters >= bytes / 4: cheap pre-check
-                await self._error("message_too_large", self._too_large(len(raw.encode())))
-                continue
             try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as e:
-                await self._error("invalid_json", f"message is not valid JSON: {e.msg} at {e.pos}")
-                continue
-            if not isinstance(data, dict):
-                await self._error("invalid_message", "message must be a JSON object")
+                data = frames.decode(msg, self.max_bytes)
+            except ProtocolError as e:
+                await self._error(e.code, str(e))
                 continue
             kind = data.get("type", "comment")
             if kind == "comment":
@@ -126,9 +108,6 @@ class _Connection:
                     "unknown_type",
                     f"unknown message type {kind!r}; expected comment, stage or ping",
                 )
-
-    def _too_large(self, size: int) -> str:
-        return f"message is {size} bytes; the limit is {self.max_bytes}"
 
     async def _comment(self, data: dict) -> None:
         viewer = data.get("viewer_id")
@@ -147,16 +126,10 @@ class _Connection:
                 await self.outbox.put(("addressed", reply.answer_id, reply.viewer, ts))
             else:
                 await self.outbox.put(reply.to_event())
-        except AssistantError as e:
-            _, body = exception_payload(e)
-            err = body["error"]
-            await self.outbox.put(error_event(err.pop("code"), err.pop("message"),
-                                              viewer_id=viewer, in_reply_to_ts=ts, **err))
-        except Exception:
-            # One bad comment must not take the room's stream down.
-            log.exception("comment failed", extra={"room": self.room})
-            await self.outbox.put(error_event("internal_error", "could not answer this comment",
-                                              viewer_id=viewer, in_reply_to_ts=ts))
+        except Exception as e:
+            # One bad comment must not take the room's stream down; a bug is logged with a
+            # reference by event_payload and answered without internals.
+            await self.outbox.put(event_payload(e, viewer_id=viewer, in_reply_to_ts=ts))
         finally:
             self.slots.release()
 
@@ -167,9 +140,8 @@ class _Connection:
                 raise InputError("invalid_sku", "sku must be a string or null")
             sku = self.service.set_on_stage(self.room, self.market, sku)
             await self.outbox.put({"type": "stage.updated", "sku": sku})
-        except AssistantError as e:
-            _, body = exception_payload(e)
-            await self.outbox.put(error_event(body["error"]["code"], body["error"]["message"]))
+        except Exception as e:
+            await self.outbox.put(event_payload(e))
 
     async def _error(self, code: str, message: str) -> None:
         await self.outbox.put(error_event(code, message))
@@ -181,7 +153,7 @@ class _Connection:
             batch = [await self.outbox.get()]
             while not self.outbox.empty() and len(batch) < 512:
                 batch.append(self.outbox.get_nowait())
-            frames: list[dict] = []
+            out: list[dict] = []
             addressed: dict[str, dict] = {}
             for item in batch:
                 if isinstance(item, tuple):
@@ -191,13 +163,13 @@ class _Connection:
                         ev = addressed[answer_id] = {"type": "answer.addressed",
                                                      "answer_id": answer_id, "viewer_ids": [],
                                                      "in_reply_to_ts": []}
-                        frames.append(ev)
+                        out.append(ev)
                     ev["viewer_ids"].append(viewer)
                     ev["in_reply_to_ts"].append(ts)
                 else:
-                    frames.append(item)
-            for frame in frames:
-                await self.ws.send_text(json.dumps(frame, ensure_ascii=False))
+                    out.append(item)
+            for frame in out:
+                await self.ws.send_text(frames.dumps(frame))
 
 
 @router.websocket("/v1/rooms/{room}/stream")
@@ -211,9 +183,8 @@ async def stream(ws: WebSocket, room: str, market: str = Query(...)) -> None:
     await ws.accept()
     try:
         service.room(room, market)
-    except (UnknownMarket, AssistantError) as e:
-        _, body = exception_payload(e)
-        await ws.send_json(error_event(**body["error"]))
+    except AssistantError as e:
+        await ws.send_json(event_payload(e))
         await ws.close(code=4404 if isinstance(e, UnknownMarket) else 4409)
         return
     languages = service.registry.get(market).languages

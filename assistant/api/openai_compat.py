@@ -1,11 +1,15 @@
 """An OpenAI-compatible face on the FAQ bot, so the stock `openai` client can talk to it:
 `model` is the market id, `user` the viewer id, the last user message the question.
 
-The room defaults to "openai"; a client can name one with the X-Room header or
-`metadata={"room": ...}`."""
+The room is the X-Room header or `metadata={"room": ...}`, else `openai-<market>`: one default
+room per market, so one client can talk to every market /v1/models lists, in any order (a room
+belongs to one market). Without `user` (or `metadata.viewer`), the viewer is named after the
+conversation (caller + its first user message), so clients that omit it neither share one
+viewer, sticky language and handoff, nor lose their own across the turns of a conversation."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -46,6 +50,14 @@ def _text_of(msg: ChatMessage) -> str:
     return ""
 
 
+def _conversation_viewer(request: Request, body: ChatCompletionRequest) -> str:
+    first = next((_text_of(m) for m in body.messages if m.role == "user"), "")
+    caller = request.headers.get("authorization", "") + "|" + (
+        request.client.host if request.client else "")
+    digest = hashlib.sha256(f"{caller}\x00{first}".encode("utf-8", "replace")).hexdigest()
+    return f"anon-{digest[:16]}"
+
+
 @router.get("/v1/models")
 async def models(request: Request) -> dict:
     return {
@@ -72,8 +84,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):
     question = next((m for m in reversed(body.messages) if m.role == "user"), None)
     if question is None:
         raise InputError("no_user_message", "messages must contain a user message")
-    room = request.headers.get("x-room") or (body.metadata or {}).get("room") or "openai"
-    viewer = body.user or "anonymous"
+    meta = body.metadata or {}
+    room = request.headers.get("x-room") or meta.get("room") or f"openai-{body.model}"
+    viewer = body.user or meta.get("viewer") or _conversation_viewer(request, body)
     reply = await request.app.state.chat.handle(
         Comment(room=room, market=body.model, viewer=viewer, text=_text_of(question))
     )

@@ -22,9 +22,11 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import HTTPException
 
+from assistant.api import frames
 from assistant.api.auth import Role, check
+from assistant.api.errors import to_payload
 from assistant.audio import decode_audio_b64
-from assistant.errors import AssistantError, InputError, UnknownMarket
+from assistant.errors import AssistantError, InputError, ProtocolError, UnknownMarket
 from assistant.session import voice_events as ev
 from assistant.session.chat import Comment
 from assistant.session.voice import VoiceOptions, VoiceSession
@@ -34,6 +36,16 @@ router = APIRouter(tags=["voice"])
 
 SUPPORTED_RATES = (24_000, 16_000)
 _MAX_EVENT_BYTES = 1 << 20  # one append of ~20 s of 24 kHz audio, base64
+
+
+def _object(value: Any, where: str) -> dict:
+    """An optional JSON object of session.update: missing is {}, anything else is an error."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError("invalid_session", f"{where} must be an object, not "
+                         f"{type(value).__name__}")
+    return value
 
 
 def _eid() -> str:
@@ -78,13 +90,19 @@ class _Protocol:
     async def send(self, event: dict) -> None:
         event.setdefault("event_id", _eid())
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(event, ensure_ascii=False))
+            await self.ws.send_text(frames.dumps(event))
 
     async def error(self, code: str, message: str, *, param: str | None = None,
                     event_id: str | None = None, kind: str = "invalid_request_error") -> None:
         await self.send({"type": "error", "error": {
             "type": kind, "code": code, "message": message, "param": param,
             "event_id": event_id}})
+
+    async def error_from(self, exc: BaseException, *, event_id: str | None = None) -> None:
+        status, body = to_payload(exc)
+        err = body["error"]
+        await self.error(err["code"], err["message"], event_id=event_id,
+                         kind="server_error" if status >= 500 else "invalid_request_error")
 
     # --- client -> session
 
@@ -93,29 +111,26 @@ class _Protocol:
             msg = await self.ws.receive()
             if msg["type"] == "websocket.disconnect":
                 return
-            raw = msg.get("text")
-            if raw is None:
+            if msg.get("text") is None:
                 await self.error("invalid_event", "binary frames are not part of the protocol; "
                                  "send JSON text events (audio as base64 in "
                                  "input_audio_buffer.append)")
                 continue
-            if len(raw) > _MAX_EVENT_BYTES:
-                await self.error("event_too_large",
-                                 f"event is {len(raw)} bytes; the limit is {_MAX_EVENT_BYTES}")
-                continue
             try:
-                event = json.loads(raw)
-            except json.JSONDecodeError as e:
-                await self.error("invalid_json", f"event is not valid JSON: {e.msg} at {e.pos}")
+                event = frames.decode(msg, _MAX_EVENT_BYTES)
+            except ProtocolError as e:
+                code = "event_too_large" if e.code == "message_too_large" else e.code
+                await self.error(code, str(e))
                 continue
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            if not isinstance(event.get("type"), str):
                 await self.error("invalid_event", "an event is a JSON object with a string 'type'")
                 continue
+            eid = event.get("event_id") if isinstance(event.get("event_id"), str) else None
             try:
                 await self.dispatch(event)
-            except AssistantError as e:
-                code = getattr(e, "code", "invalid_request")
-                await self.error(code, str(e), event_id=event.get("event_id"))
+            except Exception as e:
+                # A bug must cost this one event, never the viewer's connection.
+                await self.error_from(e, event_id=eid)
 
     async def dispatch(self, event: dict) -> None:
         kind, eid = event["type"], event.get("event_id")
@@ -158,8 +173,9 @@ class _Protocol:
     def apply_update(self, session: Any, eid: str | None) -> None:
         if not isinstance(session, dict):
             raise InputError("invalid_session", "session.update needs a 'session' object")
-        audio = session.get("audio") or {}
-        inp, out = audio.get("input") or {}, audio.get("output") or {}
+        audio = _object(session.get("audio"), "session.audio")
+        inp = _object(audio.get("input"), "session.audio.input")
+        out = _object(audio.get("output"), "session.audio.output")
         rates: dict[str, int] = {}
         for name, part in (("input_rate", inp), ("output_rate", out)):
             fmt = part.get("format")
@@ -169,7 +185,7 @@ class _Protocol:
                 raise InputError("unsupported_audio_format",
                                  "only audio/pcm (PCM16 mono little-endian) is supported")
             rate = fmt.get("rate", 24_000)
-            if rate not in SUPPORTED_RATES:
+            if isinstance(rate, bool) or rate not in SUPPORTED_RATES:
                 raise InputError("unsupported_sample_rate",
                                  f"sample rate {rate} is not supported; use 24000 or 16000")
             rates[name] = rate
@@ -263,7 +279,8 @@ async def realtime(ws: WebSocket) -> None:
     app = ws.app
     chat = app.state.chat
     market_id = q.get("market") or q.get("model") or ""
-    room = q.get("room") or "voice"
+    # One default room per market: the demo and any client may switch markets freely.
+    room = q.get("room") or f"voice-{market_id}"
     viewer = q.get("viewer") or q.get("user") or f"voice-{uuid.uuid4().hex[:8]}"
     await ws.accept()
     session_id = f"sess_{uuid.uuid4().hex[:20]}"

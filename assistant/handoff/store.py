@@ -21,15 +21,18 @@ with a partial UNIQUE index, so even two processes on the same file cannot creat
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from assistant.errors import BackendError
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -64,6 +67,27 @@ _COLUMNS = (
     "id, room, market, viewer, lang, summary, turns, score, reasons, status, created_at, "
     "updated_at, acknowledged_by, closed_by"
 )
+
+
+class StoreError(BackendError):
+    """The handoff database failed (disk full, file gone, closed): nothing was acknowledged."""
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translated(method: _F) -> _F:
+    """sqlite3 errors leave the store as StoreError (503 for a client), never as themselves."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise StoreError(f"the handoff store is unavailable ({type(e).__name__})",
+                             retryable=True) from e
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -132,6 +156,7 @@ class HandoffStore:
 
     # --- writes
 
+    @_translated
     def open_or_update(
         self,
         *,
@@ -186,6 +211,7 @@ class HandoffStore:
         assert handoff is not None
         return handoff, created
 
+    @_translated
     def acknowledge(self, handoff_id: str, *, by: str) -> Handoff:
         """open -> acknowledged (acknowledging twice is a no-op that keeps the first host)."""
         with self._lock, self._transaction():
@@ -200,6 +226,7 @@ class HandoffStore:
             )
             return self._require(handoff_id)
 
+    @_translated
     def close(self, handoff_id: str, *, by: str) -> Handoff:
         """open|acknowledged -> closed. Closing twice is an error (it was someone else's close)."""
         with self._lock, self._transaction():
@@ -214,10 +241,12 @@ class HandoffStore:
 
     # --- reads
 
+    @_translated
     def get(self, handoff_id: str) -> Handoff | None:
         with self._lock:
             return self._get(handoff_id)
 
+    @_translated
     def list(
         self, *, room: str | None = None, status: str | None = "open", limit: int = 200
     ) -> list[Handoff]:

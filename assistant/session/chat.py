@@ -159,7 +159,8 @@ class ChatService:
         if state.market != market:
             raise ProtocolError(
                 "room_market_mismatch",
-                f"room {room!r} belongs to market {state.market!r}, not {market!r}",
+                f"room {room!r} belongs to market {state.market!r}, not {market!r}; use another "
+                f"room for market {market!r} (a room is one live stream in one market)",
             )
         return state
 
@@ -214,11 +215,13 @@ class ChatService:
         reply_text = answer.text
         # Tell the viewer once that the host will follow up (and again if they ask for a person),
         # not on every later answer while their handoff stays open.
+        # An answer that already names the host (how to buy, "I'll check") needs no notice.
         if handoff is not None and (created or u.topic is Topic.HUMAN):
             notice = engine.handoff_notice(lang)
-            reply_text = notice if u.topic in (Topic.HUMAN, Topic.UNKNOWN) else (
-                join_sentences([answer.text, notice], lang)
-            )
+            if u.topic in (Topic.HUMAN, Topic.UNKNOWN):
+                reply_text = notice
+            elif not answer.needs_host:
+                reply_text = join_sentences([answer.text, notice], lang)
         hist.append(Turn("assistant", reply_text, lang, u.topic, self.wall()))
         return Reply(
             answer_id=answer_id, room=c.room, market=c.market, viewer=c.viewer, text=reply_text,
@@ -277,5 +280,5 @@ class ChatService:
             handoff, created = write()
         self.feed.publish({"type": "handoff.created" if created else "handoff.updated",
                            "handoff": handoff.to_dict()})
-        log.info("handoff", extra={"room": c.room, "handoff_id": handoff.id, "created": created})
+        log.info("handoff", extra={"room": c.room, "handoff_id": handoff.id, "new": created})
         return handoff, created

@@ -31,7 +31,7 @@ import numpy as np
 from assistant.audio.pcm import AudioRing, Framer, check_rate, float_to_pcm16, pcm16_to_float
 from assistant.audio.resample import StreamResampler
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
-from assistant.errors import InputError
+from assistant.errors import AssistantError, InputError
 from assistant.session.turns import (
     Action,
     Clock,
@@ -687,9 +687,15 @@ class VoiceSession:
                 await self._speak(reply, text, lang, info.get("committed_at"),
                                   info.get("endpointing_ms", 0.0))
             except Exception as e:
-                log.warning("voice reply failed", exc_info=True)
                 code = "tts_failed" if isinstance(e, _TTSFailure) else "dialogue_failed"
-                self._emit(Error(code, f"reply failed: {e.__cause__ or e}"))
+                ref = uuid.uuid4().hex[:12]
+                log.warning("voice reply failed", exc_info=True, extra={"reference": ref})
+                # Only our own errors carry words meant for a client; anything else is a bug
+                # whose text (paths, internals) stays in the log.
+                cause = e.__cause__ if isinstance(e, _TTSFailure) else e
+                detail = str(cause) if isinstance(cause, AssistantError) else (
+                    f"internal error (reference {ref})")
+                self._emit(Error(code, f"reply failed: {detail}"))
                 status, reason = "failed", code
             spoken = reply.spoken_text(float("inf"))
             self._set_assistant_text(reply, spoken)

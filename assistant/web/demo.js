@@ -25,6 +25,7 @@ const turns = new Map(); // item_id or response_id -> turn card
 const interim = new Map(); // item_id -> partial transcript
 let lastTurn = null;
 let responding = false; // between response.created and response.done
+let serverError = null; // the server's own words: never overwritten by a later local message
 
 function setStatus(text, error = false) {
   $("status").textContent = text;
@@ -214,7 +215,8 @@ function onEvent(e) {
       if (lastTurn) lastTurn.querySelector(".handoff").hidden = false;
       break;
     case "error":
-      setStatus(`Server: ${e.error?.message || "error"}`, true);
+      serverError = e.error?.message || "error";
+      setStatus(`Server: ${serverError}`, true);
       break;
     default:
       break;
@@ -258,8 +260,11 @@ async function start() {
   try {
     ctx = new AudioContext(); // created on the click, so the browser lets it play
     await ctx.resume();
-    const qs = new URLSearchParams({ model: market, room: $("room").value.trim() || "demo",
-      viewer });
+    serverError = null;
+    document.body.dataset.session = "connecting";
+    const qs = new URLSearchParams({ model: market, viewer });
+    const room = $("room").value.trim(); // empty: the server's default room of this market
+    if (room) qs.set("room", room);
     const token = $("token").value.trim();
     if (token) qs.set("token", token);
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -268,20 +273,35 @@ async function start() {
     sock.onmessage = (m) => onEvent(JSON.parse(m.data));
     sock.onclose = (e) => {
       if (ws !== sock) return;
-      setStatus(`Disconnected${e.reason ? `: ${e.reason}` : ""} (code ${e.code}).`,
-        e.code !== 1000 && e.code !== 1005);
+      if (serverError) {
+        setStatus(`Server: ${serverError} (connection closed, code ${e.code}).`, true);
+      } else {
+        setStatus(`Disconnected${e.reason ? `: ${e.reason}` : ""} (code ${e.code}).`,
+          e.code !== 1000 && e.code !== 1005);
+      }
       stop();
     };
     await new Promise((resolve, reject) => {
       sock.onopen = resolve;
       sock.onerror = () => reject(new Error("could not connect to the voice service"));
     });
+    // The server may refuse the session right after accepting (unknown market, room of another
+    // market, busy): wait for session.created before asking for the microphone.
+    await new Promise((resolve, reject) => {
+      const check = () => {
+        if (ws !== sock || sock.readyState !== WebSocket.OPEN) return reject(new Error("closed"));
+        if (document.body.dataset.session === "ready") return resolve();
+        setTimeout(check, 20);
+      };
+      check();
+    });
     sock.send(JSON.stringify({ type: "session.update", session: { type: "realtime", audio: {
       input: { format: { type: "audio/pcm", rate: RATE } },
       output: { format: { type: "audio/pcm", rate: RATE } } } } }));
     await startMic();
   } catch (err) {
-    setStatus(`Could not start: ${err.message}`, true);
+    if (serverError) setStatus(`Server: ${serverError}`, true);
+    else setStatus(`Could not start: ${err.message}`, true);
     stop();
   }
 }
