@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     # --- data
     prompts_dir: Path = DEFAULT_PROMPTS
+    watch_prompts: bool = True  # hand edits and new market folders go live without a restart
+    prompts_poll: bool = False  # poll instead of inotify (filesystems without change events)
     db_path: Path = Path("data/assistant.sqlite3")
     db_fsync: bool = False  # fsync every handoff write: survives a power cut, not just a crash
 

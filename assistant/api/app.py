@@ -15,6 +15,7 @@ from assistant.api import chat, host, markets, openai_compat, operator, realtime
 from assistant.api.errors import Boundary, install
 from assistant.config import Settings
 from assistant.operator import make_operator
+from assistant.operator.watch import PromptsWatcher
 from assistant.session.factory import build_chat_service
 from assistant.session.voice_engines import VoiceEngines
 
@@ -43,9 +44,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # out of the collector's sight keeps full collections from pausing the comment stream.
         gc.collect()
         gc.freeze()
+        stop = asyncio.Event()
+        watcher = None
+        if settings.watch_prompts:
+            app.state.watcher = PromptsWatcher(app.state.operator, poll=settings.prompts_poll)
+            watcher = asyncio.create_task(app.state.watcher.run(stop), name="prompts-watcher")
         try:
             yield
         finally:
+            stop.set()
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
             await service.aclose()
             app.state.voice_engines.close()
             app.state.operator.close()

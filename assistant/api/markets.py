@@ -18,7 +18,7 @@ async def markets(request: Request) -> dict:
             for m in registry.all()
         ],
         # Broken markets are listed (not their contents) so a platform sees why one is missing.
-        "refused": sorted(registry.errors),
+        "refused": sorted(registry.refused),
     }
 
 
@@ -35,7 +35,9 @@ async def market(market_id: str, request: Request) -> dict:
 @router.get("/healthz")
 async def healthz(request: Request) -> dict:
     registry = request.app.state.registry
-    return {"status": "ok", "markets": registry.ids, "refused": sorted(registry.errors)}
+    # stale: serving the last good version while the files on disk are broken.
+    return {"status": "ok", "markets": registry.ids, "refused": sorted(registry.refused),
+            "stale": sorted(registry.stale)}
 
 
 @router.get("/metrics")

@@ -14,9 +14,9 @@ several files is not atomic across them; the next touch records whatever is on d
 one market are serialized by a per-market lock, and a stale `base_version` is refused, so two
 operators editing the same market cannot silently overwrite each other.
 
-YAML written here is plain `yaml.safe_dump` output: comments and layout of a hand-edited file
-are lost when that file is saved through the API (files the save does not change keep theirs;
-a rollback restores the exact old text, comments included)."""
+YAML is written over the file's old text (`yamlio.dump_over`, ruamel.yaml round-trip): comments,
+key order and layout stay, and a one-field change is a one-line diff; a rollback restores the
+exact old text."""
 
 from __future__ import annotations
 
@@ -42,9 +42,10 @@ from assistant.knowledge.market import (
     Market,
     load_market,
 )
-from assistant.knowledge.registry import MarketRegistry
+from assistant.knowledge.registry import MarketRegistry, market_folders
 from assistant.language import LanguageDetector
 from assistant.operator.store import OperatorStore, Version
+from assistant.operator.yamlio import dump_over
 
 # Wire name of each document -> its file.
 DOCUMENTS = {
@@ -106,11 +107,11 @@ def _parse(file: str, text: str | None) -> Any:
     return _plain(yaml.safe_load(text))
 
 
-def _dump(file: str, value: Any) -> str:
+def _dump(file: str, value: Any, old: str | None) -> str:
     if file == SYSTEM_PROMPT_FILE:
         text = str(value)
         return text if text.endswith("\n") else text + "\n"
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=100)
+    return dump_over(old, value)  # the file's comments, order and layout stay
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -212,9 +213,7 @@ class MarketEditor:
 
     def markets(self) -> dict:
         out, refused = [], []
-        folders = sorted(p.name for p in self.root.iterdir()
-                         if p.is_dir() and not p.name.startswith("."))
-        for mid in folders:
+        for mid in market_folders(self.root):
             if not _MARKET_ID.match(mid):
                 continue
             with self._lock(mid):
@@ -227,10 +226,13 @@ class MarketEditor:
                 raw = _safe_parse(MARKET_FILE, version.content.get(MARKET_FILE))
                 raw = raw if isinstance(raw, dict) else {}
                 name, langs = raw.get("name"), raw.get("languages")
+            serving = mid in self.registry.ids
             entry = {"id": mid, "name": name, "languages": langs, "version": version.version,
-                     "serving": mid in self.registry.ids}
+                     "serving": serving}
             if error is not None:
+                # Broken files: either nothing serves (refused) or the last good version does.
                 entry["problems"] = [_problem(p) for p in error.problems]
+                entry["serving_last_good"] = serving
                 refused.append(entry)
             out.append(entry)
         return {"markets": out, "refused": refused}
@@ -359,8 +361,22 @@ class MarketEditor:
                 continue
         return out
 
+    def disk_changed(self, market_id: str) -> None:
+        """A market's folder changed on disk (the file watcher): the same as any operator
+        touch - the hand edit is recorded as a version and swapped in, or reported like a
+        refused publish when it is broken."""
+        if not _MARKET_ID.match(market_id):
+            return
+        with self._lock(market_id):
+            if (self.root / market_id).is_dir():
+                self._current(market_id)
+            else:
+                self.registry.sync(market_id)  # removed: stop serving it
+
     def _current(self, market_id: str) -> Version:
-        """The version on disk now, recording version 1 or a hand edit first. Lock held."""
+        """The version on disk now, recording version 1 or a hand edit first, and making sure
+        what serves is what is on disk (the one reload path). Lock held."""
+        self.registry.sync(market_id)
         texts = self._read_texts(market_id)
         latest = self.store.latest(market_id)
         if latest is None:
@@ -369,8 +385,19 @@ class MarketEditor:
                                   content=texts)
         if latest.content != texts:
             files = [f for f in DOCUMENTS.values() if latest.content.get(f) != texts.get(f)]
-            return self.store.add(market_id, who="disk", action="external_edit", files=files,
-                                  summary=_summary(latest.content, texts, files), content=texts)
+            v = self.store.add(market_id, who="disk", action="external_edit", files=files,
+                               summary=_summary(latest.content, texts, files), content=texts)
+            error = self.registry.errors.get(market_id)
+            if error is not None:
+                serving = market_id in self.registry.ids
+                self.store.audit(
+                    who="disk", action="external_edit", market=market_id,
+                    outcome="invalid_market",
+                    detail=(f"version {v.version} refused, "
+                            + ("the last good version keeps serving: " if serving
+                               else "not serving: ")
+                            + "; ".join(str(p) for p in error.problems))[:_SUMMARY_MAX])
+            return v
         return latest
 
     def _publish(self, market_id: str, cur: Version, texts: dict[str, str], changed: list[str],
@@ -384,7 +411,8 @@ class MarketEditor:
                 _fsync_dir(folder)
         v = self.store.add(market_id, who=who, action=action, files=changed, summary=summary,
                            content=texts)
-        # Live rooms read engines from the registry per turn: this reaches them at once.
+        # Live rooms read engines from the registry per turn: this reaches them at once, and
+        # the answers cached from the old engine are no longer used (session/chat.py).
         self.registry.reload_one(market_id)
         return v
 
@@ -418,7 +446,7 @@ def _overlay(texts: dict[str, str], docs: dict[str, Any]) -> tuple[dict[str, str
         else:
             same = old is not None and _safe_parse(file, old) == _plain(value)
         if not same:
-            out[file] = _dump(file, value)
+            out[file] = _dump(file, value, old)
             changed.append(file)
     return out, changed
 

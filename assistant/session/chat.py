@@ -85,6 +85,7 @@ class _Shared:
     answer_id: str
     answer: Answer
     expires: float
+    engine: object  # the market's engine it came from: a reload makes the entry stale
 
 
 @dataclass(slots=True)
@@ -245,7 +246,7 @@ class ChatService:
         now = self.clock()
         if shareable:
             hit = state.shared.get(key)
-            if hit is not None and hit.expires > now:
+            if hit is not None and hit.expires > now and hit.engine is engine:
                 return hit.answer_id, hit.answer, True
         if self.llm is not None:
             answer = await self.llm.answer(market, engine, text, lang, u, history)
@@ -255,7 +256,8 @@ class ChatService:
         if shareable:
             if len(state.shared) > 1000:  # bursts are short-lived; drop expired entries
                 state.shared = {k: v for k, v in state.shared.items() if v.expires > now}
-            state.shared[key] = _Shared(answer_id, answer, now + self.settings.dedup_window_s)
+            state.shared[key] = _Shared(answer_id, answer, now + self.settings.dedup_window_s,
+                                        engine)
         return answer_id, answer, False
 
     async def _hand_off(
