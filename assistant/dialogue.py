@@ -60,5 +60,6 @@ class Answer:
     lang: str
     understanding: Understanding
     source: str = "grounded"  # grounded | llm | fallback
-    needs_host: bool = False  # the data did not say; the host was offered
+    needs_host: bool = False  # the reply promises the host will follow up (a host task)
+    unanswered: bool = False  # the data could not answer it ("I'll check"): operators see it
     facts: tuple[str, ...] = field(default=())  # the fact lines the answer was built from

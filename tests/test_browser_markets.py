@@ -194,3 +194,65 @@ def test_stale_publish_is_a_conflict_with_reload(tmp_path, page):
         expect(page.locator("#version")).to_have_text("2")
         expect(boots.locator("input[name=price]")).to_have_value("139")
         expect(page.locator("#conflict")).to_be_hidden()
+
+
+def test_try_detects_language_problems_clear_and_drafts_are_not_claimed_after_publish(
+        tmp_path, page):
+    with markets_server(tmp_path) as srv:
+        open_console(page, srv)
+        # Try detects the language by default, as live chat does (it used to answer English).
+        expect(page.locator("#try-lang")).to_have_value("")
+        page.fill("#try-text", "¿Cuánto cuestan las botas?")
+        page.click("#try-btn")
+        expect(page.locator("#try-meta")).to_contain_text("language es")
+        expect(page.locator("#try-answer")).to_contain_text("Botas")
+
+        # A refused edit's banner goes away as soon as the field is fixed.
+        boots = page.locator(f'[data-sku="{BOOTS}"]')
+        boots.locator("input[name=sale_price]").fill("150")
+        page.click("#publish")
+        expect(page.locator("#problems-box")).to_be_visible()
+        boots.locator("input[name=sale_price]").fill("99")
+        expect(page.locator("#problems-box")).to_be_hidden()
+        expect(boots.locator(".field-error")).to_have_count(0)
+
+        # Try from the draft, then publish: the page no longer claims unpublished edits.
+        page.fill("#try-text", QUESTION)
+        page.click("#try-btn")
+        expect(page.locator("#try-meta")).to_contain_text("unpublished")
+        page.click("#publish")
+        expect(page.locator("#version")).to_have_text("2")
+        expect(page.locator("#try-meta")).not_to_contain_text("unpublished")
+        page.click("#try-btn")
+        expect(page.locator("#try-meta")).to_contain_text("from the published data")
+        expect(page.locator("#try-answer")).to_contain_text("99")
+        # The publish changed one line of products.yaml.
+        diff = httpx.get(f"{srv.url}/v1/operator/markets/us/diff", headers=OP,
+                         params={"from": 1, "to": 2}).json()["files"]["products.yaml"]
+        changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
+        assert changed == ["+  sale_price: 99.00"]
+
+
+def test_unanswered_question_becomes_an_faq_entry(tmp_path, page):
+    with markets_server(tmp_path) as srv:
+        viewers = {"Authorization": f"Bearer {PLATFORM_TOKEN}"}
+        question = "Is the hoodie good for running?"
+        for viewer in ("runner-1", "runner-2"):
+            r = httpx.post(f"{srv.url}/v1/rooms/q/messages", headers=viewers,
+                           json={"market": "us", "viewer_id": viewer, "text": question})
+            assert "check with Mia" in r.json()["text"]
+        open_console(page, srv)
+        item = page.locator("#questions .question").first
+        expect(item.locator(".qtext")).to_have_text(question)
+        expect(item).to_contain_text("asked 2x by 2 viewers")
+        item.locator(".to-faq").click()
+        item.locator('textarea[data-lang="en"]').fill("Yes: it breathes well on easy runs.")
+        item.locator('textarea[data-lang="es"]').fill("Sí: respira bien en trotes suaves.")
+        shot(page, "question-to-faq")
+        item.locator("button[type=submit]").click()
+        expect(page.locator("#version")).to_have_text("2")
+        expect(page.locator("#questions-empty")).to_be_visible()
+        r = httpx.post(f"{srv.url}/v1/rooms/q2/messages", headers=viewers,
+                       json={"market": "us", "viewer_id": "runner-3", "text": question})
+        assert r.json()["text"] == "Yes: it breathes well on easy runs."
+        assert r.json()["handoff"] is None

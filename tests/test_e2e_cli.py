@@ -57,13 +57,18 @@ class HostFeed:
         async for raw in self.ws:
             self.events.append(json.loads(raw))
 
-    async def wait_for_viewer(self, viewer: str, within: float = 10) -> dict:
+    async def wait_for(self, pred, within: float = 10) -> dict:
         async with asyncio.timeout(within):
             while True:
                 for e in self.events:
-                    if e["type"] == "handoff.created" and e["handoff"]["viewer"] == viewer:
-                        return e["handoff"]
+                    if pred(e):
+                        return e
                 await asyncio.sleep(0.02)
+
+    async def wait_for_viewer(self, viewer: str, within: float = 10) -> dict:
+        e = await self.wait_for(lambda e: e["type"] == "handoff.created"
+                                and e["handoff"]["viewer"] == viewer, within)
+        return e["handoff"]
 
     async def __aexit__(self, *exc) -> None:
         self.task.cancel()
@@ -172,3 +177,28 @@ async def test_spoken_buyer_gets_the_handoff_over_realtime(served):
     assert not rec.of("error")
     assert handoff["room"] == "voice-us"
     assert any(getattr(e, "type", "") == "conversation.handoff" for e in rec.events)
+
+
+async def test_a_promised_follow_up_is_a_host_task_once_per_viewer(served):
+    operator = {"Authorization": "Bearer dev-operator-token"}
+    async with HostFeed(served.ws_url) as feed, httpx.AsyncClient(base_url=served.url) as c:
+        r = await c.post("/v1/rooms/q-br/messages", json={
+            "market": "br", "viewer_id": "asker", "text": "o moletom serve para correr?"})
+        body = r.json()
+        assert "Camila" in body["text"] and body["handoff"]["created"] is True
+        task = await feed.wait_for_viewer("asker")
+        # A second question from the same viewer folds into the same task.
+        r2 = await c.post("/v1/rooms/q-br/messages", json={
+            "market": "br", "viewer_id": "asker", "text": "is the hoodie good for hiking?"})
+        assert r2.json()["handoff"] == {"id": task["id"], "created": False}
+        await feed.wait_for(lambda e: e["type"] == "handoff.updated"
+                            and e["handoff"]["id"] == task["id"])
+        groups = (await c.get("/v1/operator/markets/br/questions", headers=operator)).json()
+    assert task["kind"] == "question" and task["lang"] == "pt"
+    # A one-line summary in the host's language, with the viewer's own words.
+    assert task["summary"].startswith("Pergunta a responder")
+    assert "o moletom serve para correr?" in task["summary"]
+    assert task["reasons"] == ["unanswered_question"]
+    texts = {g["text"]: g for g in groups["questions"]}
+    assert texts["o moletom serve para correr?"]["asks"] == 1
+    assert "is the hoodie good for hiking?" in texts

@@ -76,8 +76,9 @@ def test_one_open_per_viewer_per_room(store: HandoffStore) -> None:
     db = sqlite3.connect(store.path)
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
-            "INSERT INTO handoffs VALUES ('x','r1','us','v1','en','s','[]',0.7,'[]','open',1,1,"
-            "NULL,NULL)"
+            "INSERT INTO handoffs (id, room, market, viewer, lang, summary, turns, score, reasons,"
+            " status, created_at, updated_at) VALUES ('x','r1','us','v1','en','s','[]',0.7,'[]',"
+            "'open',1,1)"
         )
     db.close()
 
@@ -240,3 +241,41 @@ async def test_slow_subscriber_does_not_block_or_starve_others() -> None:
         assert received == list(range(10))
         assert slow.pending() == 3 and slow.dropped == 7
         assert [slow.get_nowait()["n"] for _ in range(3)] == [0, 1, 2]
+
+
+def test_a_database_from_before_kinds_is_migrated(tmp_path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript("""CREATE TABLE handoffs (id TEXT PRIMARY KEY, room TEXT NOT NULL,
+        market TEXT NOT NULL, viewer TEXT NOT NULL, lang TEXT NOT NULL, summary TEXT NOT NULL,
+        turns TEXT NOT NULL, score REAL NOT NULL, reasons TEXT NOT NULL, status TEXT NOT NULL,
+        created_at REAL NOT NULL, updated_at REAL NOT NULL, acknowledged_by TEXT,
+        closed_by TEXT);
+        INSERT INTO handoffs VALUES ('old','r','us','v','en','s','[]',0.9,'[]','open',1,1,
+        NULL,NULL);""")
+    db.close()
+    store = HandoffStore(path)
+    try:
+        assert store.get("old").kind == "purchase"
+        h, created = store.open_or_update(room="r", market="us", viewer="v2", lang="en",
+                                          summary="q", turns=[], score=0.0, reasons=["q"],
+                                          kind="question")
+        assert created and store.get(h.id).kind == "question"
+    finally:
+        store.close_all()
+
+
+def test_kinds_fold_into_one_open_handoff(store: HandoffStore) -> None:
+    q, created = store.open_or_update(room="r", market="us", viewer="v", lang="es",
+                                      summary="Pregunta por responder", turns=[], score=0.1,
+                                      reasons=["unanswered"], kind="question")
+    assert created and q.kind == "question"
+    p, created = store.open_or_update(room="r", market="us", viewer="v", lang="es",
+                                      summary="Quiere comprar", turns=[], score=0.9,
+                                      reasons=["buy_now"])
+    assert not created and p.id == q.id and p.kind == "purchase"
+    again, _ = store.open_or_update(room="r", market="us", viewer="v", lang="es",
+                                    summary="Pregunta por responder", turns=[], score=0.1,
+                                    reasons=["unanswered"], kind="question")
+    assert again.kind == "purchase" and again.summary == "Quiere comprar"
+    assert again.reasons == ("unanswered", "buy_now")

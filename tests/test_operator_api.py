@@ -304,3 +304,44 @@ def test_refusals_on_every_role_reach_the_audit_trail(op_server):
     assert ("GET /v1/handoffs", "refused_403") in seen
     assert ("POST /v1/rooms/r/messages", "refused_401") in seen
     assert PLATFORM_TOKEN not in str(entries)
+
+
+def test_unanswered_questions_grouped_then_dismissed_or_refused_as_faq(op_server):
+    srv = op_server
+    ask = {"Authorization": f"Bearer {PLATFORM_TOKEN}"}
+    for viewer, text in [("a", "Do the boots come with spare laces?"),
+                         ("b", "do the boots come with spare laces"),
+                         ("b", "Do the boots come with SPARE laces??"),
+                         ("c", "Can I pick it up in Portland?")]:
+        r = httpx.post(f"{srv.url}/v1/rooms/q/messages", headers=ask,
+                       json={"market": "us", "viewer_id": viewer, "text": text})
+        assert r.status_code == 200 and "check with Mia" in r.json()["text"]
+    groups = api(srv, "GET", "/markets/us/questions").json()["questions"]
+    assert [(g["asks"], g["viewers"]) for g in groups] == [(3, 2), (1, 1)]
+    laces, pickup = groups
+    assert laces["text"] == "Do the boots come with spare laces?"
+    assert laces["sku"] == "US-BOOT-02" and len(laces["examples"]) == 3
+
+    # An answer missing one of the market's languages is refused; nothing changes.
+    r = api(srv, "POST", f"/markets/us/questions/{laces['id']}/faq",
+            json={"base_version": 1, "answer": {"en": "Yes, one spare pair."}})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_market"
+    assert api(srv, "GET", "/markets/us").json()["version"] == 1
+    r = api(srv, "POST", f"/markets/us/questions/{laces['id']}/faq", json={
+        "base_version": 1, "answer": {"en": "Yes, one spare pair.", "es": "Sí, un par extra."}})
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2 and r.json()["question"]["status"] == "faq"
+
+    r = api(srv, "POST", f"/markets/us/questions/{pickup['id']}/dismiss")
+    assert r.status_code == 200 and r.json()["question"]["status"] == "dismissed"
+    assert api(srv, "GET", "/markets/us/questions").json()["questions"] == []
+    assert len(api(srv, "GET", "/markets/us/questions",
+                   params={"status": "all"}).json()["questions"]) == 2
+    assert api(srv, "GET", "/markets/us/questions", params={"status": "x"}).status_code == 422
+    assert api(srv, "POST", "/markets/us/questions/nope/dismiss").status_code == 404
+    assert api(srv, "POST", f"/markets/br/questions/{pickup['id']}/dismiss").status_code == 404
+    assert api(srv, "GET", "/markets/us/questions", headers={}).status_code == 401
+
+    r = httpx.post(f"{srv.url}/v1/rooms/q3/messages", headers=ask, json={
+        "market": "us", "viewer_id": "d", "text": "Do the boots come with spare laces?"})
+    assert r.json()["text"] == "Yes, one spare pair."

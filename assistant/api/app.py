@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from assistant import __version__
-from assistant.api import chat, host, markets, openai_compat, operator, realtime, web
+from assistant.api import (
+    chat,
+    host,
+    markets,
+    openai_compat,
+    operator,
+    questions,
+    realtime,
+    web,
+)
 from assistant.api.errors import Boundary, install
 from assistant.config import Settings
 from assistant.operator import make_operator
@@ -70,6 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(Boundary, max_body=_MAX_BODY)  # added last: the outermost
     for r in (markets.router, chat.router, host.router, openai_compat.router, realtime.router,
-              operator.router, web.router):
+              operator.router, questions.router, web.router):
         app.include_router(r)
     return app

@@ -54,7 +54,7 @@ class TryBody(BaseModel):
     lang: str | None = None
 
 
-def _editor(request: Request) -> MarketEditor:
+def editor_of(request: Request) -> MarketEditor:
     return request.app.state.operator
 
 
@@ -70,9 +70,10 @@ def operator_identity(request: Request) -> str:
 Operator = Depends(operator_identity)
 
 
-def _run(request: Request, who: str, market: str | None, fn: Callable[[], tuple[Any, str]]):
+def run_audited(request: Request, who: str, market: str | None,
+                fn: Callable[[], tuple[Any, str]]):
     """Run one operator action; audit it with its outcome; map refusals to error bodies."""
-    store = _editor(request).store
+    store = editor_of(request).store
     try:
         result, detail = fn()
     except OperatorError as e:
@@ -93,12 +94,12 @@ def _meta(v: Version) -> dict:
 
 @router.get("/markets")
 def list_markets(request: Request, who: str = Operator) -> Any:
-    return _run(request, who, None, lambda: (_editor(request).markets(), ""))
+    return run_audited(request, who, None, lambda: (editor_of(request).markets(), ""))
 
 
 @router.get("/markets/{market_id}")
 def read_market(market_id: str, request: Request, who: str = Operator) -> Any:
-    return _run(request, who, market_id, lambda: (_editor(request).read(market_id), ""))
+    return run_audited(request, who, market_id, lambda: (editor_of(request).read(market_id), ""))
 
 
 @router.put("/markets/{market_id}")
@@ -106,78 +107,78 @@ def update_market(market_id: str, body: UpdateBody, request: Request,
                   who: str = Operator) -> Any:
     def do() -> tuple[dict, str]:
         docs = Documents.model_validate(body.model_dump(exclude={"base_version"})).given()
-        v, changed = _editor(request).update(market_id, docs, base_version=body.base_version,
+        v, changed = editor_of(request).update(market_id, docs, base_version=body.base_version,
                                              who=who)
         detail = f"version {v.version}: {v.summary}" if changed else "no change"
         return {**_meta(v), "changed": changed}, detail
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.post("/markets/{market_id}/validate")
 def validate_market(market_id: str, body: Documents, request: Request,
                     who: str = Operator) -> Any:
     def do() -> tuple[dict, str]:
-        m = _editor(request).validate(market_id, body.given())
+        m = editor_of(request).validate(market_id, body.given())
         return {"valid": True, "products": len(m.products), "faq": len(m.faq)}, "valid"
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.get("/markets/{market_id}/versions")
 def list_versions(market_id: str, request: Request, who: str = Operator,
                   limit: int = Query(100, ge=1, le=1000)) -> Any:
     def do() -> tuple[dict, str]:
-        vs = _editor(request).versions(market_id, limit)
+        vs = editor_of(request).versions(market_id, limit)
         return {"market": market_id, "versions": [_meta(v) for v in vs]}, ""
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.get("/markets/{market_id}/versions/{n}")
 def read_version(market_id: str, n: int, request: Request, who: str = Operator) -> Any:
     def do() -> tuple[dict, str]:
-        editor = _editor(request)
+        editor = editor_of(request)
         v = editor.version(market_id, n)
         return {"id": market_id, **_meta(v), **editor.documents(v)}, f"version {n}"
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.get("/markets/{market_id}/diff")
 def diff(market_id: str, request: Request, who: str = Operator,
          from_: int = Query(alias="from"), to: int | None = None) -> Any:
     def do() -> tuple[dict, str]:
-        return _editor(request).diff(market_id, from_, to), f"{from_}..{to or 'current'}"
+        return editor_of(request).diff(market_id, from_, to), f"{from_}..{to or 'current'}"
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.post("/markets/{market_id}/rollback")
 def rollback(market_id: str, body: RollbackBody, request: Request, who: str = Operator) -> Any:
     def do() -> tuple[dict, str]:
-        v = _editor(request).rollback(market_id, version=body.version,
+        v = editor_of(request).rollback(market_id, version=body.version,
                                       base_version=body.base_version, who=who)
         return _meta(v), f"version {v.version}: {v.summary}"
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.post("/markets/{market_id}/try")
 def try_answer(market_id: str, body: TryBody, request: Request, who: str = Operator) -> Any:
     def do() -> tuple[dict, str]:
         draft = body.draft.given() if body.draft else None
-        out = _editor(request).try_answer(market_id, body.text, draft=draft, lang=body.lang)
+        out = editor_of(request).try_answer(market_id, body.text, draft=draft, lang=body.lang)
         return ({**out, "draft": draft is not None},
                 f"lang={out['lang']} topic={out['topic']} draft={draft is not None}")
 
-    return _run(request, who, market_id, do)
+    return run_audited(request, who, market_id, do)
 
 
 @router.get("/audit")
 def audit(request: Request, who: str = Operator, limit: int = Query(100, ge=1, le=1000),
           market: str | None = None) -> dict:
-    entries = _editor(request).store.audit_log(limit=limit, market=market)
+    entries = editor_of(request).store.audit_log(limit=limit, market=market)
     return {"entries": [
         {"ts": _iso(e.ts), "who": e.who, "action": e.action, "market": e.market,
          "outcome": e.outcome, "detail": e.detail}

@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS handoffs (
     created_at      REAL NOT NULL,
     updated_at      REAL NOT NULL,
     acknowledged_by TEXT,
-    closed_by       TEXT
+    closed_by       TEXT,
+    kind            TEXT NOT NULL DEFAULT 'purchase'  -- purchase | question
 );
 CREATE UNIQUE INDEX IF NOT EXISTS handoffs_one_open_per_viewer
     ON handoffs (room, viewer) WHERE status != 'closed';
@@ -65,8 +66,13 @@ CREATE INDEX IF NOT EXISTS handoffs_status_created ON handoffs (status, created_
 """
 _COLUMNS = (
     "id, room, market, viewer, lang, summary, turns, score, reasons, status, created_at, "
-    "updated_at, acknowledged_by, closed_by"
+    "updated_at, acknowledged_by, closed_by, kind"
 )
+PURCHASE = "purchase"  # high purchase intent: the host closes a sale
+QUESTION = "question"  # the bot promised a follow-up it cannot give: the host answers
+KINDS = (PURCHASE, QUESTION)
+# Columns added after the first release, for databases made before them.
+_MIGRATIONS = {"kind": "ALTER TABLE handoffs ADD COLUMN kind TEXT NOT NULL DEFAULT 'purchase'"}
 
 
 class StoreError(BackendError):
@@ -76,7 +82,7 @@ class StoreError(BackendError):
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _translated(method: _F) -> _F:
+def translated_errors(method: _F) -> _F:
     """sqlite3 errors leave the store as StoreError (503 for a client), never as themselves."""
 
     @functools.wraps(method)
@@ -106,6 +112,7 @@ class Handoff:
     updated_at: float
     acknowledged_by: str | None = None
     closed_by: str | None = None
+    kind: str = PURCHASE
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: dataclasses.asdict deep-copies every turn recursively, which
@@ -134,7 +141,12 @@ class HandoffStore:
             # A checkpoint syncs the database file; run inline it stalled one unlucky write
             # (and the whole event loop) for up to 190 ms. Our own thread does it instead.
             self._db.execute("PRAGMA wal_autocheckpoint=0")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA.split("CREATE UNIQUE INDEX")[0])
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(handoffs)")}
+            for column, ddl in _MIGRATIONS.items():
+                if column not in have:
+                    self._db.execute(ddl)
+            self._db.executescript("CREATE UNIQUE INDEX" + _SCHEMA.split("CREATE UNIQUE INDEX")[1])
         self._stop = threading.Event()
         self._checkpointer = threading.Thread(
             target=self._checkpoint_loop, name="handoff-checkpoint", daemon=True
@@ -156,7 +168,7 @@ class HandoffStore:
 
     # --- writes
 
-    @_translated
+    @translated_errors
     def open_or_update(
         self,
         *,
@@ -168,11 +180,16 @@ class HandoffStore:
         turns: Iterable[Mapping[str, Any]],
         score: float,
         reasons: Sequence[str],
+        kind: str = PURCHASE,
     ) -> tuple[Handoff, bool]:
         """Open a handoff for (room, viewer), or fold this trigger into the one already open.
 
         Returns (handoff, created). An update appends new turns (deduplicated), keeps the max
-        score, merges reasons and refreshes summary and language; it keeps status and creator."""
+        score, merges reasons and refreshes summary and language; it keeps status and creator.
+        A question folded into a purchase stays a purchase (the more urgent); a purchase folded
+        into a question makes it one, with the purchase's summary."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown handoff kind {kind!r}")
         new_turns = [_clean_turn(t) for t in turns]
         now = time.time()
         with self._lock, self._transaction():
@@ -184,11 +201,12 @@ class HandoffStore:
             if row is None:
                 handoff_id = uuid.uuid4().hex
                 self._db.execute(
-                    f"INSERT INTO handoffs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL)",
+                    f"INSERT INTO handoffs ({_COLUMNS}) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)",
                     (
                         handoff_id, room, market, viewer, lang, summary,
                         json.dumps(new_turns[-MAX_TURNS:], ensure_ascii=False), float(score),
-                        json.dumps(_merge_reasons((), reasons)), OPEN, now, now,
+                        json.dumps(_merge_reasons((), reasons)), OPEN, now, now, kind,
                     ),
                 )
                 created = True
@@ -198,12 +216,15 @@ class HandoffStore:
                 seen = {_turn_key(t) for t in old_turns}
                 merged = old_turns + [t for t in new_turns if _turn_key(t) not in seen]
                 merged_reasons = _merge_reasons(json.loads(row["reasons"]), reasons)
+                if row["kind"] == PURCHASE and kind == QUESTION:
+                    summary = row["summary"]  # the sale stays the headline
+                merged_kind = PURCHASE if PURCHASE in (row["kind"], kind) else QUESTION
                 self._db.execute(
                     "UPDATE handoffs SET market = ?, lang = ?, summary = ?, turns = ?, "
-                    "score = MAX(score, ?), reasons = ?, updated_at = ? WHERE id = ?",
+                    "score = MAX(score, ?), reasons = ?, updated_at = ?, kind = ? WHERE id = ?",
                     (
                         market, lang, summary, json.dumps(merged[-MAX_TURNS:], ensure_ascii=False),
-                        float(score), json.dumps(merged_reasons), now, handoff_id,
+                        float(score), json.dumps(merged_reasons), now, merged_kind, handoff_id,
                     ),
                 )
                 created = False
@@ -211,7 +232,7 @@ class HandoffStore:
         assert handoff is not None
         return handoff, created
 
-    @_translated
+    @translated_errors
     def acknowledge(self, handoff_id: str, *, by: str) -> Handoff:
         """open -> acknowledged (acknowledging twice is a no-op that keeps the first host)."""
         with self._lock, self._transaction():
@@ -226,7 +247,7 @@ class HandoffStore:
             )
             return self._require(handoff_id)
 
-    @_translated
+    @translated_errors
     def close(self, handoff_id: str, *, by: str) -> Handoff:
         """open|acknowledged -> closed. Closing twice is an error (it was someone else's close)."""
         with self._lock, self._transaction():
@@ -241,12 +262,12 @@ class HandoffStore:
 
     # --- reads
 
-    @_translated
+    @translated_errors
     def get(self, handoff_id: str) -> Handoff | None:
         with self._lock:
             return self._get(handoff_id)
 
-    @_translated
+    @translated_errors
     def list(
         self, *, room: str | None = None, status: str | None = "open", limit: int = 200
     ) -> list[Handoff]:
@@ -344,4 +365,5 @@ def _row_to_handoff(row: sqlite3.Row) -> Handoff:
         updated_at=row["updated_at"],
         acknowledged_by=row["acknowledged_by"],
         closed_by=row["closed_by"],
+        kind=row["kind"],
     )

@@ -239,6 +239,20 @@ def _collect(s: _Scan, pos: int, tags: tuple[_Tag, ...]) -> None:
             s.countries.append(value)  # type: ignore[arg-type]
 
 
+_QUESTION_MARKS = frozenset("?？؟¿")
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _looks_like_question(text: str) -> bool:
+    """A question mark in any script, or a sentence long enough to be one (4+ words; 5+
+    characters in scripts written without spaces)."""
+    if _QUESTION_MARKS.intersection(text):
+        return True
+    if len(_UNSPACED.findall(text)) >= 5:
+        return True
+    return len(text.split()) >= 4
+
+
 class GroundedEngine:
     """Answers viewer questions from one market's data. Build once per market (indexes are
     precomputed); rebuild when the market is edited. Thread-safe for concurrent reads."""
@@ -448,7 +462,9 @@ class GroundedEngine:
         if any(t is Topic.GREETING for _, t in strong) or "thanks" in flags:
             topics.append(Topic.GREETING)
         if not topics:
-            topics = [Topic.UNKNOWN]
+            # Nothing we know was asked. A question gets "I'll check with the host" (and a host
+            # task); chatter ("ok", "Mia is beautiful", "asdfgh") gets no promise nobody keeps.
+            topics = [Topic.UNKNOWN if _looks_like_question(raw) else Topic.GREETING]
 
         return GroundedUnderstanding(
             topic=topics[0],
@@ -529,6 +545,8 @@ class GroundedEngine:
         answer = Answer(
             text=text, lang=lang, understanding=understanding, source="grounded",
             needs_host=needs_host, facts=self._facts_for(understanding, lang, today),
+            # The fallback line is what the engine says when the data has no answer.
+            unanswered=self.fallback_text(lang) in text,
         )
         if len(self._answers) > 4096:  # identical questions come in bursts; keep it bounded
             self._answers.clear()

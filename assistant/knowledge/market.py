@@ -194,6 +194,7 @@ class MarketFile(_Strict):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     country: CountryCode
     host_name: str = Field(min_length=1)
+    host_language: LangCode | None = None  # host tasks' summaries; default: first language
     tone: str = ""
     timezone: str = "UTC"
     handoff_threshold: float = Field(default=0.6, gt=0, le=1)
@@ -212,6 +213,14 @@ class MarketFile(_Strict):
             raise ValueError("languages must not repeat")
         return langs
 
+    @field_validator("host_language")
+    @classmethod
+    def _known_host_language(cls, lang: str | None) -> str | None:
+        if lang is not None and lang not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}; supported: "
+                             f"{', '.join(SUPPORTED_LANGUAGES)}")
+        return lang
+
 
 class Market(_Strict):
     """A validated market: everything the answer engines and the LLM prompt draw facts from."""
@@ -222,6 +231,7 @@ class Market(_Strict):
     currency: str
     country: str
     host_name: str
+    host_language: str | None = None
     tone: str
     timezone: str
     handoff_threshold: float
@@ -235,6 +245,11 @@ class Market(_Strict):
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    @property
+    def host_lang(self) -> str:
+        """The language the host reads task summaries in."""
+        return self.host_language or self.languages[0]
 
     def product(self, sku: str) -> Product | None:
         wanted = sku.upper()

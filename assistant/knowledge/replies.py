@@ -18,8 +18,11 @@ from babel.numbers import format_currency
 # Keys every language must have; tests check that each table covers them all.
 #   {name} product name, {price}/{regular}/{saving}/{fee}/{amount} formatted money,
 #   {host} host name, {country} localized country name, {days} a formatted day range.
+#   host_question / host_purchase label a host task, in the host's language.
 TEMPLATES: dict[str, dict[str, str]] = {
     "en": {
+        "host_question": "Question to answer",
+        "host_purchase": "Wants to buy",
         "price": "{name} is {price}.",
         "price_sale": "{name} is on sale: {price} instead of {regular} (you save {saving}).",
         "sale_none": "{name} is {price}; there's no discount on it right now.",
@@ -70,6 +73,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} will help you with your order personally.",
     },
     "es": {
+        "host_question": "Pregunta por responder",
+        "host_purchase": "Quiere comprar",
         "price": "{name} cuesta {price}.",
         "price_sale": "{name} está en oferta: {price} en vez de {regular} (ahorras {saving}).",
         "sale_none": "{name} cuesta {price}; ahora mismo no tiene descuento.",
@@ -120,6 +125,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} te ayudará personalmente con tu pedido.",
     },
     "pt": {
+        "host_question": "Pergunta a responder",
+        "host_purchase": "Quer comprar",
         "price": "{name} custa {price}.",
         "price_sale": "{name} está em promoção: {price} em vez de {regular} "
         "(você economiza {saving}).",
@@ -171,6 +178,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} vai te ajudar pessoalmente com o seu pedido.",
     },
     "fr": {
+        "host_question": "Question à traiter",
+        "host_purchase": "Veut acheter",
         "price": "{name} coûte {price}.",
         "price_sale": "{name} est en promo : {price} au lieu de {regular} "
         "(vous économisez {saving}).",
@@ -223,6 +232,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} va vous aider personnellement pour votre commande.",
     },
     "de": {
+        "host_question": "Offene Frage",
+        "host_purchase": "Möchte kaufen",
         "price": "{name} kostet {price}.",
         "price_sale": "{name} ist im Angebot: {price} statt {regular} (Sie sparen {saving}).",
         "sale_none": "{name} kostet {price}; darauf gibt es gerade keinen Rabatt.",
@@ -274,6 +285,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} hilft Ihnen persönlich bei Ihrer Bestellung.",
     },
     "id": {
+        "host_question": "Pertanyaan belum terjawab",
+        "host_purchase": "Ingin membeli",
         "price": "{name} harganya {price}.",
         "price_sale": "{name} lagi diskon: {price} dari {regular} (hemat {saving}).",
         "sale_none": "{name} harganya {price}; saat ini belum ada diskon.",
@@ -324,6 +337,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} akan bantu pesanan kakak langsung.",
     },
     "ms": {
+        "host_question": "Soalan belum dijawab",
+        "host_purchase": "Ingin membeli",
         "price": "Harga {name} ialah {price}.",
         "price_sale": "{name} sedang diskaun: {price} daripada {regular} (jimat {saving}).",
         "sale_none": "Harga {name} ialah {price}; tiada diskaun buat masa ini.",
@@ -374,6 +389,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} akan membantu pesanan anda sendiri.",
     },
     "vi": {
+        "host_question": "Câu hỏi cần trả lời",
+        "host_purchase": "Muốn mua",
         "price": "{name} giá {price}.",
         "price_sale": "{name} đang giảm giá: {price} thay vì {regular} (tiết kiệm {saving}).",
         "sale_none": "{name} giá {price}; hiện chưa có giảm giá.",
@@ -423,6 +440,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} sẽ hỗ trợ bạn đặt hàng trực tiếp.",
     },
     "th": {
+        "host_question": "คำถามที่ต้องตอบ",
+        "host_purchase": "ต้องการซื้อ",
         "price": "{name} ราคา {price}",
         "price_sale": "{name} ลดราคาเหลือ {price} จาก {regular} (ประหยัด {saving})",
         "sale_none": "{name} ราคา {price} ตอนนี้ยังไม่มีส่วนลด",
@@ -471,6 +490,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host} จะช่วยเรื่องคำสั่งซื้อให้คุณโดยตรงค่ะ",
     },
     "ja": {
+        "host_question": "未回答の質問",
+        "host_purchase": "購入希望",
         "price": "{name}は{price}です。",
         "price_sale": "{name}はセール中です：通常{regular}のところ{price}（{saving}お得）。",
         "sale_none": "{name}は{price}です。現在割引はありません。",
@@ -521,6 +542,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "ご注文は{host}が個別にお手伝いします。",
     },
     "ko": {
+        "host_question": "답변할 질문",
+        "host_purchase": "구매 희망",
         "price": "{name}은(는) {price}입니다.",
         "price_sale": "{name} 세일 중: {regular}에서 {price}로 ({saving} 할인).",
         "sale_none": "{name}은(는) {price}이며 현재 할인은 없습니다.",
@@ -571,6 +594,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host}님이 주문을 직접 도와드릴게요.",
     },
     "zh": {
+        "host_question": "待回答的问题",
+        "host_purchase": "想购买",
         "price": "{name}的价格是{price}。",
         "price_sale": "{name}正在特价：{price}（原价{regular}，省{saving}）。",
         "sale_none": "{name}的价格是{price}，目前没有折扣。",
@@ -619,6 +644,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "{host}会亲自帮您下单。",
     },
     "ar": {
+        "host_question": "سؤال بانتظار الرد",
+        "host_purchase": "يريد الشراء",
         "price": "سعر {name} هو {price}.",
         "price_sale": "{name} عليه تخفيض: {price} بدلاً من {regular} (توفّر {saving}).",
         "sale_none": "سعر {name} هو {price}، ولا يوجد عليه خصم حالياً.",
@@ -668,6 +695,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "how_to_buy_host": "سيساعدك {host} شخصياً في طلبك.",
     },
     "tr": {
+        "host_question": "Yanıt bekleyen soru",
+        "host_purchase": "Satın almak istiyor",
         "price": "{name} fiyatı {price}.",
         "price_sale": "{name} indirimde: {regular} yerine {price} ({saving} tasarruf).",
         "sale_none": "{name} fiyatı {price}; şu an indirim yok.",

@@ -420,7 +420,7 @@ class GuardedDialogue:
             log.exception("grounded engine failed", extra={"market": ctx.market.id})
             return Answer(
                 engine.fallback_text(ctx.lang), ctx.lang, ctx.understanding, source="fallback",
-                needs_host=True,
+                needs_host=True, unanswered=True,
             )
 
     def _check(self, ctx: DialogueContext, text: str) -> str | None:
@@ -475,7 +475,7 @@ class GuardedDialogue:
         if reason is None:
             answer = Answer(
                 text, ctx.lang, ctx.understanding, source="llm", needs_host=grounded.needs_host,
-                facts=tuple(ctx.facts),
+                unanswered=grounded.unanswered, facts=tuple(ctx.facts),
             )
             yield ReplyEvent("", answer=answer)
             return

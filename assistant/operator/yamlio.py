@@ -104,8 +104,15 @@ def merge(old: Any, new: Any) -> Any:
     if isinstance(old, CommentedMap) and isinstance(new, dict):
         for k in [k for k in old if k not in new]:
             del old[k]
+        # A new number takes the format of the map's other decimals (sale_price beside price).
+        like = next((v for v in old.values() if isinstance(v, ScalarFloat)), None)
         for k, v in new.items():
-            old[k] = merge(old[k], v) if k in old else _fresh(v)
+            if k in old:
+                old[k] = merge(old[k], v)
+            elif like is not None and isinstance(v, int | float) and not isinstance(v, bool):
+                old[k] = _float_like(like, v)
+            else:
+                old[k] = _fresh(v)
         return old
     if isinstance(old, CommentedSeq) and isinstance(new, list):
         key = _list_key(old, new)

@@ -21,10 +21,12 @@ from assistant.config import Settings
 from assistant.dialogue import Answer, Topic, Turn, Understanding
 from assistant.errors import InputError, ProtocolError
 from assistant.handoff import Handoff, HandoffFeed, HandoffStore
+from assistant.handoff.questions import UnansweredQuestions
+from assistant.handoff.store import PURCHASE, QUESTION
 from assistant.intent import IntentScore, IntentScorer
 from assistant.knowledge.market import Market
 from assistant.knowledge.registry import MarketRegistry
-from assistant.knowledge.replies import join_sentences
+from assistant.knowledge.replies import join_sentences, template
 from assistant.language import ViewerLanguages
 from assistant.llm.base import GuardedDialogue, split_sentences
 from assistant.session.limits import LRU, TokenBuckets
@@ -129,6 +131,7 @@ class ChatService:
         feed: HandoffFeed,
         *,
         llm: GuardedDialogue | None = None,
+        questions: UnansweredQuestions | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ):
@@ -139,6 +142,7 @@ class ChatService:
         self.store = store
         self.feed = feed
         self.llm = llm
+        self.questions = questions
         self.clock = clock
         self.wall = wall
         self.rooms: LRU[str, RoomState] = LRU(10_000)
@@ -151,6 +155,8 @@ class ChatService:
         """Release what the service holds open (the LLM client's connections)."""
         if self.llm is not None and self.llm.backend is not None:
             await self.llm.backend.aclose()
+        if self.questions is not None:
+            self.questions.close()
 
     # --- rooms
 
@@ -223,6 +229,16 @@ class ChatService:
                 reply_text = notice
             elif not answer.needs_host:
                 reply_text = join_sentences([answer.text, notice], lang)
+        if answer.needs_host and handoff is None:
+            # The reply promises a follow-up ("I'll check with Mia"): the host gets the task,
+            # one open per viewer, so repeated questions fold into it.
+            handoff, created = await self._hand_off(
+                c, market, lang, text, u, score, [*hist, Turn("assistant", reply_text, lang,
+                                                              u.topic, self.wall())],
+                kind=QUESTION)
+        if answer.unanswered and self.questions is not None:
+            self.questions.record(market=c.market, room=c.room, viewer=c.viewer, text=text,
+                                  lang=lang, topic=u.topic.value, sku=u.sku)
         hist.append(Turn("assistant", reply_text, lang, u.topic, self.wall()))
         return Reply(
             answer_id=answer_id, room=c.room, market=c.market, viewer=c.viewer, text=reply_text,
@@ -262,18 +278,24 @@ class ChatService:
 
     async def _hand_off(
         self, c: Comment, market: Market, lang: str, text: str, u: Understanding,
-        score: IntentScore, turns: list[Turn],
+        score: IntentScore, turns: list[Turn], *, kind: str = PURCHASE,
     ) -> tuple[Handoff, bool]:
+        # One line the host reads at a glance, in the host's language; the viewer's own words
+        # and language follow, the transcript has the rest.
+        host_lang = market.host_lang
         product = market.product(u.sku) if u.sku else None
-        pname = market.text(product.name, market.default_language) if product else None
-        summary = f"{', '.join(score.reasons) or 'intent'}"
-        summary += f" - {pname} ({product.sku})" if product else ""
+        label = template(host_lang, "host_question" if kind == QUESTION else "host_purchase")
+        summary = label
+        if product:
+            summary += f" - {market.text(product.name, host_lang)} ({product.sku})"
         summary += f" [{lang}]: {text[:120]}"
+        reasons = list(score.reasons) if kind == PURCHASE else [
+            "unanswered_question" if u.topic is Topic.UNKNOWN else "follow_up_promised"]
         # Inline, not in a thread: without fsync the commit takes tens of microseconds, less
         # than a thread hop (see handoff/store.py); with fsync on, move it off the loop.
         write = functools.partial(
             self.store.open_or_update, room=c.room, market=c.market, viewer=c.viewer,
-            lang=lang, summary=summary, score=score.score, reasons=list(score.reasons),
+            lang=lang, summary=summary, score=score.score, reasons=reasons, kind=kind,
             turns=[{"role": t.role, "text": t.text, "lang": t.lang, "ts": t.ts} for t in turns],
         )
         if self.settings.db_fsync:
@@ -282,5 +304,6 @@ class ChatService:
             handoff, created = write()
         self.feed.publish({"type": "handoff.created" if created else "handoff.updated",
                            "handoff": handoff.to_dict()})
-        log.info("handoff", extra={"room": c.room, "handoff_id": handoff.id, "new": created})
+        log.info("handoff", extra={"room": c.room, "handoff_id": handoff.id, "new": created,
+                                   "kind": handoff.kind})
         return handoff, created

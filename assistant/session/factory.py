@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.config import Settings
 from assistant.handoff import HandoffFeed, HandoffStore
+from assistant.handoff.questions import UnansweredQuestions
 from assistant.intent import IntentScorer
 from assistant.knowledge.registry import MarketRegistry
 from assistant.language import LanguageDetector, ViewerLanguages
@@ -18,6 +19,6 @@ def build_chat_service(settings: Settings) -> tuple[ChatService, HandoffStore]:
     store = HandoffStore(settings.db_path, fsync=settings.db_fsync)
     service = ChatService(
         settings, registry, ViewerLanguages(detector), IntentScorer(), store, HandoffFeed(),
-        llm=make_dialogue(settings),
+        llm=make_dialogue(settings), questions=UnansweredQuestions(settings.db_path),
     )
     return service, store

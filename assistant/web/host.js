@@ -41,6 +41,9 @@ function render(h, fresh = false) {
   const status = card.querySelector(".status");
   status.textContent = h.status;
   status.className = `badge status ${h.status}`;
+  const kind = card.querySelector(".kind");
+  kind.textContent = h.kind === "question" ? "question to answer" : "wants to buy";
+  card.dataset.kind = h.kind || "purchase";
   card.querySelector(".lang").textContent = h.lang || "?";
   card.querySelector(".viewer").textContent = `viewer ${h.viewer}`;
   card.querySelector(".room").textContent = `${h.room} / ${h.market}`;

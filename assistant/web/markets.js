@@ -95,7 +95,9 @@ async function loadMarkets() {
   sel.disabled = state.markets.length === 0;
   const refused = res.data.refused ?? [];
   $("refused").hidden = refused.length === 0;
-  $("refused").textContent = refused.map((m) => `Market ${m.id} is not being served: ` +
+  $("refused").textContent = refused.map((m) => (m.serving_last_good
+    ? `Market ${m.id}: the files on disk were refused; its last good version keeps serving: `
+    : `Market ${m.id} is not being served: `) +
     m.problems.map((p) => `${p.file} ${p.field}: ${p.message}`).join("; ")).join("\n");
   if (state.markets.length === 0) {
     setStatus("No markets found in the prompts folder.", true);
@@ -132,7 +134,7 @@ async function loadMarket(id) {
     if (opt) opt.textContent = marketLabel(entry);
   }
   render();
-  await loadHistory();
+  await Promise.all([loadHistory(), loadQuestions()]);
   setStatus(`Market ${id}, version ${state.doc.version}.`);
   return true;
 }
@@ -186,7 +188,11 @@ function render() {
   const before = tryLang.value;
   tryLang.replaceChildren(el("option", { value: "", textContent: "auto-detect" }),
     ...langs.map((l) => el("option", { value: l, textContent: l })));
-  tryLang.value = langs.includes(before) ? before : (langs[0] ?? "");
+  // Auto-detect unless the operator picked a language: viewers don't pick one either.
+  tryLang.value = langs.includes(before) ? before : "";
+  // A Try answer shown before a publish or reload spoke of data that is gone.
+  $("try-answer").textContent = "";
+  $("try-meta").textContent = "";
   setDirty(false);
 }
 
@@ -284,7 +290,36 @@ function locate(problem) {
 const ADVANCED = { "market.yaml": "market-json", "faq.yaml": "faq-json",
   "system_prompt.md": "system-prompt" };
 
-function showProblems(problems) {
+// While problems are shown, each edit re-validates the draft (debounced), so a fixed field
+// clears its problem at once instead of waiting for the next publish.
+let revalidateTimer = null;
+
+function edited() {
+  setDirty(true);
+  if ($("problems-box").hidden) return;
+  clearTimeout(revalidateTimer);
+  revalidateTimer = setTimeout(revalidate, 300);
+}
+
+async function revalidate() {
+  let docs;
+  try {
+    docs = draft();
+  } catch (e) {
+    if (!(e instanceof DraftError)) throw e;
+    showProblems([e.problem], false);
+    return;
+  }
+  const res = await api("POST", `/markets/${encodeURIComponent(state.id)}/validate`, docs);
+  if (res.status === 200) {
+    clearProblems();
+    setStatus("The edits are valid now; publish when ready.");
+  } else if (res.status === 422 && res.data.error?.problems) {
+    showProblems(res.data.error.problems, false);
+  }
+}
+
+function showProblems(problems, scroll = true) {
   clearProblems();
   for (const p of problems) {
     let where = p.field ? `${p.file} ${p.field}` : p.file;
@@ -311,7 +346,7 @@ function showProblems(problems) {
     }
   }
   $("problems-box").hidden = problems.length === 0;
-  document.querySelector(".invalid")?.scrollIntoView({ block: "center" });
+  if (scroll) document.querySelector(".invalid")?.scrollIntoView({ block: "center" });
 }
 
 // --- publish, try
@@ -380,7 +415,7 @@ async function tryQuestion(ev) {
     $("try-answer").classList.remove("error");
     $("try-meta").textContent = `language ${res.data.lang} - topic ${res.data.topic}` +
       (res.data.sku ? ` - product ${res.data.sku}` : "") +
-      (res.data.needs_host ? " - would hand off to the host" : "") +
+      (res.data.needs_host ? " - live, this reply creates a task for the host" : "") +
       (res.data.draft ? " - from your unpublished edits" : " - from the published data");
   } else {
     $("try-answer").textContent = "";
@@ -477,8 +512,10 @@ $("connect").addEventListener("submit", (ev) => {
   loadMarkets();
 });
 $("market-select").addEventListener("change", (ev) => selectMarket(ev.target.value));
-$("products").addEventListener("input", () => setDirty(true));
-$("advanced").addEventListener("input", () => setDirty(true));
+$("products").addEventListener("input", edited);
+$("advanced").addEventListener("input", edited);
+$("questions").addEventListener("click", onQuestionClick);
+$("questions").addEventListener("submit", onFaqSubmit);
 $("publish").addEventListener("click", publish);
 $("discard").addEventListener("click", () => render());
 $("reload").addEventListener("click", () => loadMarket(state.id));
@@ -492,3 +529,76 @@ window.addEventListener("beforeunload", (ev) => {
 
 $("token").value = sessionStorage.getItem(TOKEN_KEY) ?? "";
 if (token()) loadMarkets();
+
+// --- unanswered questions: what the bot had to promise to check, grouped and counted
+
+async function loadQuestions() {
+  const res = await api("GET", `/markets/${encodeURIComponent(state.id)}/questions`);
+  const list = $("questions");
+  if (res.status !== 200) {
+    list.replaceChildren(el("li", { class: "error", textContent: errorText(res) }));
+    return;
+  }
+  const groups = res.data.questions;
+  $("questions-empty").hidden = groups.length > 0;
+  list.replaceChildren(...groups.map((g) => el("li", { class: "question", dataset: { id: g.id } },
+    el("div", {},
+      el("b", { class: "qtext", textContent: g.text }), " ",
+      el("span", { class: "chip", textContent: g.lang }), " ",
+      el("span", { class: "hint", textContent:
+        `asked ${g.asks}x by ${g.viewers} viewer${g.viewers === 1 ? "" : "s"}` })),
+    el("div", { class: "row" },
+      el("button", { type: "button", class: "to-faq", textContent: "Answer as FAQ" }),
+      el("button", { type: "button", class: "dismiss secondary", textContent: "Dismiss" })),
+    faqForm(g))));
+}
+
+function faqForm(g) {
+  const form = el("form", { class: "faq-form", hidden: true, autocomplete: "off" });
+  for (const lang of languages()) {
+    form.append(el("label", { class: "block" }, `Answer (${lang})`,
+      el("textarea", { name: "answer", rows: 2, required: true, dataset: { lang } })));
+  }
+  form.append(el("button", { type: "submit", textContent: "Add to FAQ and publish" }),
+    el("div", { class: "status-line faq-status" }));
+  return form;
+}
+
+async function onQuestionClick(ev) {
+  const item = ev.target.closest(".question");
+  if (!item) return;
+  if (ev.target.classList.contains("to-faq")) {
+    const form = item.querySelector(".faq-form");
+    form.hidden = !form.hidden;
+    if (!form.hidden) form.querySelector("textarea")?.focus();
+  } else if (ev.target.classList.contains("dismiss")) {
+    const res = await api("POST", `/markets/${encodeURIComponent(state.id)}/questions/` +
+      `${encodeURIComponent(item.dataset.id)}/dismiss`);
+    if (res.status === 200) await loadQuestions();
+    else setStatus(`Dismiss failed: ${errorText(res)}`, true);
+  }
+}
+
+async function onFaqSubmit(ev) {
+  ev.preventDefault();
+  const form = ev.target;
+  const item = form.closest(".question");
+  const answer = {};
+  for (const ta of form.querySelectorAll("textarea[name=answer]")) {
+    if (ta.value.trim()) answer[ta.dataset.lang] = ta.value.trim();
+  }
+  const res = await api("POST", `/markets/${encodeURIComponent(state.id)}/questions/` +
+    `${encodeURIComponent(item.dataset.id)}/faq`, { answer, base_version: state.doc.version });
+  const out = form.querySelector(".faq-status");
+  if (res.status === 200) {
+    await loadMarket(state.id);
+    setStatus(`Added FAQ ${res.data.faq.id}: published version ${res.data.version}.`);
+  } else if (res.status === 409) {
+    out.textContent = "The market changed since you loaded it: reload, then try again.";
+    out.classList.add("error");
+  } else {
+    out.textContent = errorText(res) + (res.data.error?.problems
+      ? ": " + res.data.error.problems.map((p) => `${p.field} ${p.message}`).join("; ") : "");
+    out.classList.add("error");
+  }
+}
