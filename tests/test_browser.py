@@ -201,3 +201,35 @@ def test_voice_demo_with_a_real_recording(tmp_path):
         page.click("#stop")
         browser.close()
     assert errors == []
+
+
+@needs_browser
+def test_voice_demo_works_after_the_readme_curl_and_shows_the_servers_own_refusal(tmp_path):
+    """The README's curl binds room live-us to market us; the demo then talks to br on its
+    default room, and a room of another market is refused in the server's own words (the page
+    used to overwrite them with "Unable to load a worklet's module")."""
+    wav = write_wav48(tmp_path / "silence.wav", np.zeros(48_000 * 3, np.float32))
+    settings = make_settings(tmp_path, platform_tokens=[])
+    with live_server(settings) as srv, sync_api.sync_playwright() as pw:
+        r = httpx.post(f"{srv.url}/v1/rooms/live-us/messages", json={
+            "market": "us", "viewer_id": "v1", "text": "¿Cuánto cuesta la sudadera?"})
+        assert r.status_code == 200
+        browser = launch_with_microphone(pw, wav)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{srv.url}/console/demo?market=br")
+        page.wait_for_selector("body[data-markets=loaded]")
+        page.click("#start")
+        sync_api.expect(page.locator("#status")).to_have_text("Listening. Ask a question.",
+                                                              timeout=20_000)
+        page.click("#stop")
+        page.fill("#room", "live-us")
+        page.click("#start")
+        status = page.locator("#status")
+        sync_api.expect(status).to_contain_text("belongs to market 'us'", timeout=10_000)
+        sync_api.expect(status).to_contain_text("Server:")
+        assert "worklet" not in status.inner_text()
+        shot(page, "voice-demo-refused")
+        browser.close()
+    assert errors == []
