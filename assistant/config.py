@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     tts_backend: str = "espeak"  # espeak | piper | coqui
     voices_dir: Path = Path(__file__).resolve().parent.parent / "voices"
     voice_max_sessions: int = 8  # concurrent voice sessions (each holds STT/TTS work on 2 cores)
+    voice_preload: bool = True  # load STT/TTS at start-up (in the background), not on first use
 
     # --- dialogue backend: "grounded" (embedded, default) or "openai" (any compatible endpoint)
     dialogue_backend: str = "grounded"

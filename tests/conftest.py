@@ -21,6 +21,9 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
         host_tokens=[HOST_TOKEN],
         operator_tokens=[OPERATOR_TOKEN],
         platform_tokens=[PLATFORM_TOKEN],
+        # In-thread test servers load speech engines when a voice test needs them; the shipped
+        # default (preload at start-up) is what the CLI tests run.
+        voice_preload=False,
     )
     values.update(overrides)
     return Settings(**values)

@@ -26,7 +26,7 @@ from assistant.config import Settings
 from assistant.operator import make_operator
 from assistant.operator.watch import PromptsWatcher
 from assistant.session.factory import build_chat_service
-from assistant.session.voice_engines import VoiceEngines
+from assistant.session.voice_engines import SessionSlots, VoiceEngines
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.operator = make_operator(settings, service.registry,
                                            detector=service.languages.detector)
         app.state.voice_engines = VoiceEngines(settings)
-        app.state.voice_slots = asyncio.Semaphore(settings.voice_max_sessions)
+        app.state.voice_slots = SessionSlots(settings.voice_max_sessions)
         # Start-up leaves ~1M long-lived objects (lexicons, regexes, locale data). Moving them
         # out of the collector's sight keeps full collections from pausing the comment stream.
         gc.collect()
         gc.freeze()
         stop = asyncio.Event()
+        preload = None
+        if settings.voice_preload:
+            # In the background: the service answers chat at once; voice waits for this load.
+            preload = asyncio.create_task(app.state.voice_engines.preload(), name="voice-preload")
         watcher = None
         if settings.watch_prompts:
             app.state.watcher = PromptsWatcher(app.state.operator, poll=settings.prompts_poll)
@@ -62,9 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop.set()
-            if watcher is not None:
-                watcher.cancel()
-                await asyncio.gather(watcher, return_exceptions=True)
+            for task in (watcher, preload):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await service.aclose()
             app.state.voice_engines.close()
             app.state.operator.close()

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from assistant.errors import (
     AssistantError,
     BackendError,
+    ConfigError,
     InputError,
     MarketError,
     ProtocolError,
@@ -49,6 +50,8 @@ def to_payload(exc: BaseException) -> tuple[int, dict]:
         return 409 if exc.code == "room_market_mismatch" else 400, error_body(exc.code, str(exc))
     if isinstance(exc, BackendError):
         return 503, error_body("backend_unavailable", str(exc), retryable=exc.retryable)
+    if isinstance(exc, ConfigError):  # e.g. a model not installed: the message names the fix
+        return 503, error_body("not_configured", str(exc), retryable=False)
     if isinstance(exc, MarketError):
         return 422, error_body("invalid_market", str(exc), problems=[
             {"file": p.file, "field": p.field, "message": p.message} for p in exc.problems])

@@ -30,6 +30,7 @@ from assistant.errors import AssistantError, InputError, ProtocolError, UnknownM
 from assistant.session import voice_events as ev
 from assistant.session.chat import Comment
 from assistant.session.voice import VoiceOptions, VoiceSession
+from assistant.session.voice_engines import SessionSlots
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["voice"])
@@ -299,15 +300,26 @@ async def realtime(ws: WebSocket) -> None:
     except AssistantError as e:
         await fail(getattr(e, "code", "invalid_request"), str(e), 4409)
         return
-    slots: asyncio.Semaphore = app.state.voice_slots
-    if slots.locked():
-        await fail("too_many_sessions", "the voice co-host is busy; try again shortly", 1013)
+    slots: SessionSlots = app.state.voice_slots
+    if not slots.try_acquire():
+        await fail("too_many_sessions", f"the voice co-host is at its limit of {slots.limit} "
+                   "concurrent sessions; try again shortly", 1013)
         return
     try:
+        await _serve(ws, app, chat, market, market_id, room, viewer, session_id, fail)
+    finally:
+        slots.release()
+
+
+async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, viewer: str,
+                 session_id: str, fail) -> None:
+    """One accepted voice session within its slot."""
+    try:
         engines = await app.state.voice_engines.get()
-    except AssistantError as e:
-        log.error("voice engines unavailable", extra={"error": str(e)})
-        await fail("voice_unavailable", str(e), 1011)
+    except Exception as e:
+        _, body = to_payload(e)  # a missing model names its install command; a bug, a reference
+        log.error("voice engines unavailable", extra={"error": body["error"]["message"]})
+        await fail("voice_unavailable", body["error"]["message"], 1011)
         return
 
     async def respond(text: str, lang: str) -> AsyncIterator[str]:
@@ -329,16 +341,15 @@ async def realtime(ws: WebSocket) -> None:
                            default_lang=market.default_language)
     session = VoiceSession(options, stt=engines.stt, tts=engines.tts, respond=respond)
     proto = _Protocol(ws, session, market_id, session_id)
-    async with slots:
-        await proto.send({"type": "session.created", "session": proto.describe()})
-        try:
-            # The session owns its audio tasks; this TaskGroup owns the two socket directions.
-            async with session, asyncio.TaskGroup() as tg:
-                writer = tg.create_task(proto.writer())
-                try:
-                    await proto.reader()
-                finally:
-                    writer.cancel()
-        except* WebSocketDisconnect:
-            pass
+    await proto.send({"type": "session.created", "session": proto.describe()})
+    try:
+        # The session owns its audio tasks; this TaskGroup owns the two socket directions.
+        async with session, asyncio.TaskGroup() as tg:
+            writer = tg.create_task(proto.writer())
+            try:
+                await proto.reader()
+            finally:
+                writer.cancel()
+    except* WebSocketDisconnect:
+        pass
 

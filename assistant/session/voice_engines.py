@@ -1,5 +1,7 @@
-"""The speech engines one service shares across its voice sessions: loaded once, on the first
-voice session (chat-only deployments never pay for them), off the event loop."""
+"""The speech engines one service shares across its voice sessions, and the cap on concurrent
+sessions. Engines load once, off the event loop: at start-up in the background by default
+(ASSISTANT_VOICE_PRELOAD; off, chat-only deployments never pay for them), else on the first
+voice session; every session waits on that one load, never on a load of its own."""
 
 from __future__ import annotations
 
@@ -42,6 +44,34 @@ class VoiceEngines:
                     self._engines = await asyncio.to_thread(self._load)
         return self._engines
 
+    async def preload(self) -> None:
+        """Load at start-up; a failure is logged here and reported again to each session."""
+        try:
+            await self.get()
+            log.info("voice engines loaded", extra={"stt": self.settings.stt_model,
+                                                    "tts": self.settings.tts_backend})
+        except Exception as e:  # the chat side keeps serving; voice sessions get the error
+            log.error("voice engines unavailable", extra={"error": str(e)})
+
     def close(self) -> None:
         if self._engines is not None:
             self._engines.tts.close()
+
+
+class SessionSlots:
+    """A cap on concurrent voice sessions that never queues: a connection over the cap is
+    refused at once (a waiting one would hold a socket open with no event for as long as the
+    sessions ahead of it last)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+    def try_acquire(self) -> bool:
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+    def release(self) -> None:
+        self.used = max(0, self.used - 1)
