@@ -38,11 +38,13 @@ def serve(host: str | None, port: int | None, prompts_dir: Path | None,
     import uvicorn
 
     from assistant.api.app import create_app
+    from assistant.credentials import secure
 
     settings = _settings(prompts_dir, host=host, port=port, db_path=db_path)
     configure_logging(settings.log_level, settings.log_format)
+    settings, credentials = secure(settings)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port,
+        create_app(settings, credentials=credentials), host=settings.host, port=settings.port,
         log_level=settings.log_level, log_config=None,  # our handler (assistant/logs.py)
         # Our own limit (max_ws_message_bytes) answers oversized frames with an error event;
         # the server's limit only guards against abuse far beyond it.

@@ -11,6 +11,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+# Development defaults, accepted on a loopback bind only (see assistant/credentials.py).
+DEV_HOST_TOKEN = "dev-host-token"
+DEV_OPERATOR_TOKEN = "dev-operator-token"
 
 
 class Settings(BaseSettings):
@@ -33,11 +36,15 @@ class Settings(BaseSettings):
     # --- credentials: comma-separated tokens per role. Empty platform tokens = viewers need none.
     platform_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     host_tokens: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=lambda: [SecretStr("dev-host-token")]
+        default_factory=lambda: [SecretStr(DEV_HOST_TOKEN)]
     )
     operator_tokens: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=lambda: [SecretStr("dev-operator-token")]
+        default_factory=lambda: [SecretStr(DEV_OPERATOR_TOKEN)]
     )
+
+    # Keep the development tokens and an open viewer side even on a public bind (never in
+    # production: anyone who reaches the port could edit prices and read transcripts).
+    insecure_dev_defaults: bool = False
 
     # --- chat
     max_text_chars: int = 500

@@ -25,7 +25,8 @@ EXE = Path(sys.executable).with_name("assistant")
 
 class CliServer:
     def __init__(self, tmp: Path, *, env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = (), prompts: Path | None = None):
+                 args: tuple[str, ...] = (), prompts: Path | None = None,
+                 bind: str = "127.0.0.1"):
         self.tmp = tmp
         self.prompts = tmp / "prompts"
         if not self.prompts.exists():
@@ -38,6 +39,7 @@ class CliServer:
         base.update(env or {})
         self.env = base
         self.args = args
+        self.bind = bind  # clients still connect over loopback
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -52,7 +54,7 @@ class CliServer:
         log = open(self.log_path, "a")  # noqa: SIM115 - the child writes it; closed in stop()
         self._log = log
         self.proc = subprocess.Popen(
-            [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
+            [str(EXE), "serve", "--host", self.bind, "--port", str(self.port), *self.args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

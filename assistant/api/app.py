@@ -21,8 +21,10 @@ from assistant.api import (
     realtime,
     web,
 )
+from assistant.api.auth import RefusalLog
 from assistant.api.errors import Boundary, install
 from assistant.config import Settings
+from assistant.credentials import CredentialReport, banner
 from assistant.operator import make_operator
 from assistant.operator.watch import PromptsWatcher
 from assistant.session.factory import build_chat_service
@@ -33,7 +35,15 @@ log = logging.getLogger(__name__)
 _MAX_BODY = 256 * 1024
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _backend_name(settings: Settings) -> str:
+    if settings.dialogue_backend == "grounded":
+        return "embedded grounded engine"
+    return f"{settings.dialogue_backend} {settings.llm_model} at {settings.llm_base_url}, " \
+        "guarded, grounded fallback"
+
+
+def create_app(settings: Settings | None = None, *,
+               credentials: CredentialReport | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -51,6 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.voice_slots = SessionSlots(settings.voice_max_sessions)
         # Start-up leaves ~1M long-lived objects (lexicons, regexes, locale data). Moving them
         # out of the collector's sight keeps full collections from pausing the comment stream.
+        registry = service.registry
+        log.info(banner(
+            settings, credentials, markets=registry.ids,
+            refused={m: str(e.problems[0]) + (f" (+{len(e.problems) - 1} more)"
+                                               if len(e.problems) > 1 else "")
+                     for m, e in registry.refused.items()},
+            stale={m: str(e.problems[0]) for m, e in registry.stale.items()},
+            backend=_backend_name(settings)))
         gc.collect()
         gc.freeze()
         stop = asyncio.Event()
@@ -70,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
+            app.state.refusals.flush(app.state.operator.store)
             await service.aclose()
             app.state.voice_engines.close()
             app.state.operator.close()
@@ -77,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Live co-host assistant", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.refusals = RefusalLog()
     install(app)
 
     if settings.cors_origins:
