@@ -29,6 +29,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python bench/langid.py
 	$(BIN)/python bench/intent.py
+	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/comment_stream.py
 	$(BIN)/python bench/stt.py
 	$(BIN)/python bench/voice.py

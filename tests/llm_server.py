@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from typing import Any
 class Reply:
     text: str
     chunk_chars: int = 6
+    first_chunk_s: float = 0.0  # scripted pace: a wait before the first chunk ...
+    chunk_interval_s: float = 0.0  # ... and between chunks
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         size = behaviour.chunk_chars if isinstance(behaviour, Reply) else max(1, len(text) // 3)
         pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        pace = behaviour if isinstance(behaviour, Reply) else None
+        if pace and pace.first_chunk_s:
+            time.sleep(pace.first_chunk_s)
         for i, piece in enumerate(pieces):
+            if i and pace and pace.chunk_interval_s:
+                time.sleep(pace.chunk_interval_s)
             self._sse(_chunk(model, piece))
             if i == 0 and isinstance(behaviour, HangAfterFirstChunk):
                 self.server.owner.stopping.wait()

@@ -424,7 +424,8 @@ class GuardedDialogue:
             )
 
     def _check(self, ctx: DialogueContext, text: str) -> str | None:
-        result = self._guard(ctx.market, text, facts=ctx.facts, viewer_text=ctx.text)
+        result = self._guard(ctx.market, text, facts=ctx.facts, viewer_text=ctx.text,
+                             lang=ctx.lang, sku=ctx.understanding.sku)
         if result.ok:
             return None
         for kind in result.kinds:

@@ -13,9 +13,13 @@ Works on the 14 supported languages: currency symbols, codes and words ("R$", "U
 "hari", "ngày", "日", "일"...), ranges ("3-5", "3 a 5", "3〜5"), Arabic-Indic and full-width digits,
 and thousand separators in either convention ("1.299,00", "1,299.00", "4,980").
 
-Known limits: numbers written as words ("five days", "cinco días") and Chinese "折" / Japanese
-"割" discounts are not recognised; the bare-number check may reject a harmless count the data does
-not state, which only costs an LLM reply (the grounded answer is used instead), never a wrong fact.
+Numbers written as words are read where they say an amount, percent or duration ("one dollar",
+"cinco días", "หนึ่ง ดอลลาร์"), and claims without figures (free shipping, discounts, coupons,
+stock, fast delivery) are checked by claims.py; both read their words from claims.yaml.
+
+Known limits: Chinese "折" / Japanese "割" discounts are not converted to percent; the
+bare-number check may reject a harmless count the data does not state, which only costs an LLM
+reply (the grounded answer is used instead), never a wrong fact.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.knowledge.market import Market
+from assistant.llm import claims
 
 # ---------------------------------------------------------------------------------------------
 # Numbers
@@ -110,6 +115,11 @@ _ISO_CODES = (
 )
 for _code in _ISO_CODES:
     _CURRENCY_MARKERS[_code] = frozenset({"CNY" if _code == "RMB" else _code})
+# Currency words of every language (claims.yaml): "ดอลลาร์", "đô la", "달러", "دولار", ...
+for _word, _codes in claims.currency_words().items():
+    _known = _CURRENCY_MARKERS.get(_word, frozenset())
+    _CURRENCY_MARKERS[_word] = _known | frozenset(
+        c for code in _codes for c in (_DOLLAR if code == "DOLLAR" else {code}))
 
 _WORDLIKE = re.compile(r"\w+")
 
@@ -120,7 +130,7 @@ def _marker_alt(markers: Iterable[str]) -> str:
         esc = re.escape(m)
         # Latin-letter markers need word edges ("RM" is not the end of "FORM", "TL" of "ATL");
         # CJK, Thai and symbols attach directly to the digits.
-        if re.fullmatch(r"[A-Za-zÀ-ỹ$]+", m) and not m.endswith("$"):
+        if re.fullmatch(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff$ ]+", m) and not m.endswith("$"):
             esc = rf"(?<![^\W\d_]){esc}(?![^\W\d_])"
         parts.append(esc)
     return "|".join(parts)
@@ -274,6 +284,9 @@ class MarketFigures:
         default_factory=lambda: {"day": set(), "week": set(), "hour": set()}
     )
     numbers: set[Decimal] = field(default_factory=lambda: {Decimal(0), Decimal(1)})
+    # Amounts only a campaign or FAQ text states (a $10 coupon, 330 yen gift wrap): said in
+    # a reply only next to one of that text's words, so "$10" never becomes a product's price.
+    contextual: dict[Decimal, set[str]] = field(default_factory=dict)
 
     @classmethod
     def from_market(cls, market: Market) -> MarketFigures:
@@ -304,6 +317,8 @@ class MarketFigures:
                 len(market.campaigns),
             )
         )
+        contexts = list(_contexts(market))
+        in_context = {s for s, _ in contexts}
         texts: list[str] = [market.system_prompt, market.tone, market.host_name, market.name]
         for value in _walk(market.model_dump(exclude={"system_prompt", "source_dir"})):
             if isinstance(value, str):
@@ -314,6 +329,18 @@ class MarketFigures:
                 f.numbers.add(_norm(value))
             elif isinstance(value, dt.date):
                 f.numbers.update(_norm(n) for n in (value.year, value.month, value.day))
+        # Amounts stated only in campaign / FAQ texts need their context (see `contextual`).
+        free = set(f.money)
+        for text in texts:
+            if text not in in_context:
+                free.update(_norm(v) for fig in _cached_figures(text) if fig.kind == "money"
+                            for v in fig.values)
+        for source, words in contexts:
+            for fig in _cached_figures(source):
+                if fig.kind == "money":
+                    for v in fig.values:
+                        if _norm(v) not in free:
+                            f.contextual.setdefault(_norm(v), set()).update(words)
         f.add_texts(texts)
         f.percents |= f.discounts
         return f
@@ -349,11 +376,12 @@ class MarketFigures:
             singles={k: set(v) for k, v in self.singles.items()},
             ranges={k: set(v) for k, v in self.ranges.items()},
             numbers=set(self.numbers),
+            contextual={k: set(v) for k, v in self.contextual.items()},
         )
 
     # --- checks
 
-    def problem(self, fig: Figure) -> str | None:
+    def problem(self, fig: Figure, reply: str = "") -> str | None:
         """Why `fig` is not supported by the market data, or None when it is."""
         vals = tuple(_norm(v) for v in fig.values)
         if fig.kind == "money":
@@ -361,6 +389,12 @@ class MarketFigures:
                 return f"money: {fig.text!r} is not in the market currency {self.currency}"
             if vals[0] not in self.money:
                 return f"money: {fig.text!r} is not a price, fee or amount in the market data"
+            words = self.contextual.get(vals[0])
+            if words is not None:
+                low = reply.casefold()
+                if not any(w in low for w in words):
+                    return (f"money: {fig.text!r} is a campaign or FAQ amount, said without "
+                            "what it is for")
         elif fig.kind == "percent":
             allowed = self.discounts if fig.discount else self.percents
             if vals[0] not in allowed:
@@ -385,6 +419,30 @@ class MarketFigures:
 def _cached_figures(text: str) -> tuple[Figure, ...]:
     # Fact lines repeat for every question about the same product.
     return tuple(extract_figures(text))
+
+
+_CONTEXT_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _contexts(market: Market) -> Iterator[tuple[str, set[str]]]:
+    """(text, the words that say what it is about) for campaign and FAQ texts."""
+    for c in market.campaigns:
+        words = {w.casefold() for w in _strings([c.name, c.keywords])
+                 for w in _CONTEXT_WORD.findall(w)}
+        words |= {w.casefold() for v in c.keywords.values() for w in v}  # CJK keywords whole
+        for text in _strings([c.description, c.rules, c.reward, c.how_to_join, c.name]):
+            yield text, words
+    for e in market.faq:
+        words = {w.casefold() for q in _strings(e.questions) for w in _CONTEXT_WORD.findall(q)}
+        words |= {w for w in e.id.split("-") if len(w) >= 3}  # "cod", "gift", "wrap"
+        for text in e.answer.values():
+            yield text, words
+
+
+def _strings(value: Any) -> Iterator[str]:
+    for v in _walk(value):
+        if isinstance(v, str):
+            yield v
 
 
 def _walk(value: Any) -> Iterator[Any]:
@@ -448,17 +506,63 @@ def market_figures(market: Market) -> MarketFigures:
     return figures
 
 
+_UNIT_AFTER = re.compile(rf"^\s?(?:{_DAY_UNIT}|{_WEEK_UNIT}|{_HOUR_UNIT})", re.IGNORECASE)
+
+
+def spell_out(text: str, langs: Sequence[str]) -> str:
+    """Number words that say an amount, a percent or a duration become digits ("one dollar" ->
+    "1 dollar", "ห้าสิบบาท" -> "50บาท"), so the figure checks read them; other number words
+    ("one of our best sellers") stay as they are."""
+    t = normalize(text)
+    low = t.lower()
+    if len(low) != len(t):  # a rare case-fold that changes length: positions would drift
+        return t
+    spans: list[tuple[int, int, Decimal]] = []
+    for lang in dict.fromkeys(langs):
+        for a, b, value in claims.number_spans(lang, low):
+            after = t[b : b + 16]
+            if claims.number_after_noun(lang) and _CUR_BEFORE.search(t[max(0, a - 10) : a]):
+                # "بدولار واحد": the currency first, then the number
+                spans.append((a, b, value))
+                continue
+            cur = _CUR_AFTER.search(after)
+            if cur and re.match(r"\s?\d", after[cur.end():]):
+                continue  # "a $10 coupon", "de $35 a $1,000": the marker is the next figure's
+            if (cur or _PCT_AFTER.search(after)
+                    or _UNIT_AFTER.search(after)) and not any(a < y and x < b for x, y, _ in spans):
+                spans.append((a, b, value))
+    for a, b, value in sorted(spans, reverse=True):
+        t = t[:a] + format(value, "f") + t[b:]
+    return t
+
+
+def _langs(market: Market, lang: str | None) -> tuple[str, ...]:
+    # The reply's language, and English: models slip into it ("free shipping", "one dollar").
+    return (lang, "en") if lang else (*market.languages, "en")
+
+
 def check_reply(
-    market: Market, reply: str, *, facts: Sequence[str] = (), viewer_text: str = ""
+    market: Market, reply: str, *, facts: Sequence[str] = (), viewer_text: str = "",
+    lang: str | None = None, sku: str | None = None,
 ) -> GuardResult:
     """Check `reply` against `market`. `facts` (lines derived from the market data) extend what
     may be said; numbers in `viewer_text` may be repeated as plain numbers ("size 10?") but
-    never become prices, discounts or delivery times."""
+    never become prices, discounts or delivery times, and viewer text never backs a claim.
+    Numbers written as words count as numbers; claims of free shipping, discounts, coupons,
+    stock and fast delivery are checked against the data (claims.py)."""
     allowed = market_figures(market)
     if facts or viewer_text:
         allowed = allowed.copy()
         allowed.add_texts(facts)
         for fig in _cached_figures(viewer_text):
             allowed.numbers.update(fig.values)
-    reasons = tuple(p for fig in extract_figures(reply) if (p := allowed.problem(fig)))
-    return GuardResult(ok=not reasons, reasons=reasons)
+    langs = _langs(market, lang)
+    reasons = [p for fig in extract_figures(spell_out(reply, langs))
+               if (p := allowed.problem(fig, reply))]
+
+    def money_in(sentence: str) -> list[Decimal]:
+        return [_norm(f.values[0]) for f in extract_figures(spell_out(sentence, langs))
+                if f.kind == "money"]
+
+    reasons += claims.claim_problems(market, reply, langs=langs, sku=sku, money_in=money_in)
+    return GuardResult(ok=not reasons, reasons=tuple(reasons))

@@ -21,7 +21,7 @@ from assistant.config import Settings
 from assistant.dialogue import Answer, Topic, Turn, Understanding
 from assistant.errors import InputError, ProtocolError
 from assistant.handoff import Handoff, HandoffFeed, HandoffStore
-from assistant.handoff.questions import UnansweredQuestions
+from assistant.handoff.questions import UnansweredQuestions, question_key
 from assistant.handoff.store import PURCHASE, QUESTION
 from assistant.intent import IntentScore, IntentScorer
 from assistant.knowledge.market import Market
@@ -143,6 +143,7 @@ class ChatService:
         self.feed = feed
         self.llm = llm
         self.questions = questions
+        self._inflight: dict[tuple, asyncio.Future[Answer]] = {}  # see _ask_llm
         self.clock = clock
         self.wall = wall
         self.rooms: LRU[str, RoomState] = LRU(10_000)
@@ -153,6 +154,8 @@ class ChatService:
 
     async def aclose(self) -> None:
         """Release what the service holds open (the LLM client's connections)."""
+        for task in list(self._inflight.values()):
+            task.cancel()
         if self.llm is not None and self.llm.backend is not None:
             await self.llm.backend.aclose()
         if self.questions is not None:
@@ -265,7 +268,8 @@ class ChatService:
             if hit is not None and hit.expires > now and hit.engine is engine:
                 return hit.answer_id, hit.answer, True
         if self.llm is not None:
-            answer = await self.llm.answer(market, engine, text, lang, u, history)
+            answer = await self._ask_llm(market, engine, text, lang, u, history,
+                                         merge=handoff is None)
         else:
             answer = engine.answer(u, lang)
         answer_id = uuid.uuid4().hex[:16]
@@ -275,6 +279,22 @@ class ChatService:
             state.shared[key] = _Shared(answer_id, answer, now + self.settings.dedup_window_s,
                                         engine)
         return answer_id, answer, False
+
+    async def _ask_llm(self, market: Market, engine, text: str, lang: str, u: Understanding,
+                       history: Sequence[Turn], *, merge: bool) -> Answer:
+        """The same question in flight to the LLM is asked once: 200 viewers asking it in one
+        second make one upstream call, and all get its (guarded) answer. The call is a task of
+        this service, not of the first asker, so one viewer leaving cancels nobody's answer."""
+        if not merge:
+            return await self.llm.answer(market, engine, text, lang, u, history)
+        what = u.dedup_key if u.topic in _SHAREABLE else question_key(text)
+        key = (market.id, id(engine), lang, what)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self.llm.answer(market, engine, text, lang, u, history))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return await asyncio.shield(task)
 
     async def _hand_off(
         self, c: Comment, market: Market, lang: str, text: str, u: Understanding,
