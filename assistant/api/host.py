@@ -5,6 +5,7 @@ Host credentials only: a platform (viewer-side) token is refused here."""
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import HTTPException
@@ -16,18 +17,40 @@ router = APIRouter(tags=["host"])
 _STATUSES = ("open", "acknowledged", "closed", "all")
 
 
+def _cursor(h) -> str:
+    return base64.urlsafe_b64encode(f"{h.created_at!r}|{h.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        ts, hid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return float(ts), hid
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(422, "cursor is not one this service gave out") from None
+
+
 @router.get("/v1/handoffs")
 async def list_handoffs(
     request: Request,
     room: str | None = None,
     status: str = Query("open", description="open (not closed), acknowledged, closed or all"),
+    kind: str | None = Query(None, description="purchase or question"),
     limit: int = Query(200, ge=1, le=1000),
+    cursor: str | None = Query(None, description="`next` of the previous page"),
     _: str = Depends(require(Role.HOST)),
 ) -> dict:
+    """Newest first, a page at a time: `next` is the cursor of the following page (null at
+    the end)."""
     if status not in _STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(_STATUSES)}")
-    items = request.app.state.store.list(room=room, status=status, limit=limit)
-    return {"handoffs": [h.to_dict() for h in items]}
+    if kind not in (None, "purchase", "question"):
+        raise HTTPException(422, "kind must be purchase or question")
+    before = _decode_cursor(cursor) if cursor else None
+    items = request.app.state.store.list(room=room, status=status, limit=limit + 1,
+                                         before=before, kind=kind)
+    page = items[:limit]
+    return {"handoffs": [h.to_dict() for h in page],
+            "next": _cursor(page[-1]) if len(items) > limit else None}
 
 
 @router.get("/v1/handoffs/{handoff_id}")

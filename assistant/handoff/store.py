@@ -269,11 +269,21 @@ class HandoffStore:
 
     @translated_errors
     def list(
-        self, *, room: str | None = None, status: str | None = "open", limit: int = 200
+        self, *, room: str | None = None, status: str | None = "open", limit: int = 200,
+        before: tuple[float, str] | None = None, kind: str | None = None,
     ) -> list[Handoff]:
         """Newest first. status: "open" = not closed (open + acknowledged), "all" or None =
-        everything, or an exact status ("acknowledged", "closed")."""
+        everything, or an exact status ("acknowledged", "closed"). `before` = (created_at, id)
+        of the last handoff of the previous page: keyset paging, stable while new ones come."""
         where, args = [], []
+        if before is not None:
+            where.append("(created_at < ? OR (created_at = ? AND id > ?))")
+            args += [before[0], before[0], before[1]]
+        if kind is not None:
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r}; use one of {KINDS}")
+            where.append("kind = ?")
+            args.append(kind)
         if room is not None:
             where.append("room = ?")
             args.append(room)
