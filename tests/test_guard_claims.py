@@ -13,7 +13,8 @@ import pytest
 
 from assistant.knowledge.registry import MarketRegistry
 from assistant.llm import claims
-from assistant.llm.guard import check_reply, spell_out
+from assistant.llm.figures import spell_out
+from assistant.llm.guard import check_reply
 from tests.guard_cases import attacks, grounded_replies
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"

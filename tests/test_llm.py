@@ -26,7 +26,7 @@ from assistant.llm import (
     make_dialogue,
 )
 from assistant.llm.base import LLM_ERRORS, LLMError
-from assistant.llm.guard import extract_figures, parse_numbers
+from assistant.llm.figures import extract_figures, parse_numbers
 from assistant.llm.openai_chat import OpenAIChatBackend
 from assistant.llm.prompt import VIEWER_CLOSE, VIEWER_OPEN
 from assistant.metrics import metric
