@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *,
         preload = None
         if settings.voice_preload:
             # In the background: the service answers chat at once; voice waits for this load.
-            preload = asyncio.create_task(app.state.voice_engines.preload(), name="voice-preload")
+            preload = app.state.voice_engines.start_preload()
         watcher = None
         if settings.watch_prompts:
             app.state.watcher = PromptsWatcher(app.state.operator, poll=settings.prompts_poll)

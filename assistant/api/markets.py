@@ -37,7 +37,7 @@ async def healthz(request: Request) -> dict:
     registry = request.app.state.registry
     # stale: serving the last good version while the files on disk are broken.
     return {"status": "ok", "markets": registry.ids, "refused": sorted(registry.refused),
-            "stale": sorted(registry.stale)}
+            "stale": sorted(registry.stale), "voice": request.app.state.voice_engines.state}
 
 
 @router.get("/metrics")

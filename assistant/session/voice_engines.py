@@ -27,6 +27,7 @@ class VoiceEngines:
         self.settings = settings
         self._engines: Engines | None = None
         self._lock = asyncio.Lock()
+        self._preloading = False
 
     def _load(self) -> Engines:
         from assistant.stt import create_stt
@@ -44,6 +45,19 @@ class VoiceEngines:
                     self._engines = await asyncio.to_thread(self._load)
         return self._engines
 
+    @property
+    def state(self) -> str:
+        """not_loaded | loading | ready (for /healthz)."""
+        if self._engines is not None:
+            return "ready"
+        return "loading" if self._lock.locked() or self._preloading else "not_loaded"
+
+    def start_preload(self) -> asyncio.Task[None]:
+        """The start-up load as a task for the app's lifespan to own; /healthz says `loading`
+        from this moment, not only once the task has run."""
+        self._preloading = True
+        return asyncio.create_task(self.preload(), name="voice-preload")
+
     async def preload(self) -> None:
         """Load at start-up; a failure is logged here and reported again to each session."""
         try:
@@ -52,6 +66,8 @@ class VoiceEngines:
                                                     "tts": self.settings.tts_backend})
         except Exception as e:  # the chat side keeps serving; voice sessions get the error
             log.error("voice engines unavailable", extra={"error": str(e)})
+        finally:
+            self._preloading = False
 
     def close(self) -> None:
         if self._engines is not None:
