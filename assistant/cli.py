@@ -78,6 +78,28 @@ def markets_check(prompts_dir: Path | None) -> None:
     sys.exit(1 if errors else 0)
 
 
+@main.group("languages")
+def languages_group() -> None:
+    """Language pack tools (assistant/languages/<code>.yaml)."""
+
+
+@languages_group.command("check")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="A folder of packs to check instead of the installed ones.")
+def languages_check(folder: Path | None) -> None:
+    """Validate every language pack and print every problem."""
+    from assistant import languages
+
+    found, problems = languages.check(folder or languages.FOLDER)
+    for code, pack in sorted(found.items()):
+        click.echo(f"ok      {code}  {pack.name} ({pack.script.writing}, {pack.script.words}; "
+                   f"{sum(map(len, pack.topics.values()))} topic phrases, "
+                   f"{len(pack.replies)} replies)")
+    for p in problems:
+        click.echo(f"PROBLEM {p}")
+    sys.exit(1 if problems else 0)
+
+
 @main.command()
 @click.option("--market", "market_id", required=True, help="Market id, e.g. us.")
 @click.option("--viewer", default="terminal", help="Viewer id for this session.")

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from lingua import LanguageDetector as _LinguaDetector
 
+from assistant import languages
+
 __all__ = ["Detection", "LanguageDetector", "ViewerLanguages"]
 
 
@@ -34,8 +36,9 @@ class Detection:
     confidence: float
 
 
-# The writing system each language is typed in. Anything not listed here is Latin.
-_SCRIPT_OF = {"th": "Thai", "ko": "Hang", "ja": "Jpan", "zh": "Hani", "ar": "Arab", "ru": "Cyrl"}
+# The writing system each language is typed in (its pack's script.writing; Latin for others).
+_SCRIPT_OF = {code: p.script.writing for code, p in languages.packs().items()
+              if p.script.writing != "Latn"}
 
 # One pass over the text yields runs of letters tagged by script. Kana and Han are kept apart:
 # any Kana makes a text Japanese, Han alone may be Chinese or Japanese.

@@ -72,9 +72,10 @@ def test_claims_backed_by_data_pass():
 
 def test_the_lexicon_covers_every_supported_language_and_is_validated():
     from assistant.knowledge.market import SUPPORTED_LANGUAGES
+    from assistant.languages.schema import Claims
 
     assert set(SUPPORTED_LANGUAGES) <= set(claims.lexicon())
     with pytest.raises(ValueError, match="does not compile"):
-        claims.LanguageClaims.model_validate({
+        Claims.model_validate({
             "numbers": {"one": 1}, "multipliers": {}, "joiners": [], "currency": {"x": ["USD"]},
             "claims": {k: ["(unclosed"] for k in claims.CLAIM_KINDS}})

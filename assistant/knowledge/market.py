@@ -30,12 +30,11 @@ from pydantic import (
     model_validator,
 )
 
+from assistant import languages
 from assistant.errors import MarketError, MarketProblem
 
-# Languages the service can detect, answer in and template for.
-SUPPORTED_LANGUAGES = (
-    "en", "es", "pt", "fr", "de", "id", "vi", "th", "ms", "ja", "ko", "zh", "ar", "tr",
-)
+# Languages the service can detect, answer in and template for: one per language pack.
+SUPPORTED_LANGUAGES = languages.codes()
 
 LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -65,6 +64,9 @@ class ShippingDestination(_Strict):
     fee: Money
     free_over: Money | None = None
     days: DayRange
+    # Names viewers use for this destination beyond the country's own names and its cities
+    # (which come from CLDR, ISO 3166-2 and GeoNames): {lang: ["Emirates", "الإمارات"]}.
+    aliases: LocalizedList = Field(default_factory=dict)
 
 
 class ShippingPolicy(_Strict):

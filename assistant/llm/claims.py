@@ -3,8 +3,8 @@ as words ("one dollar", "หนึ่ง ดอลลาร์", "二十ドル")
 and the claims that lose a sale or the room's trust when invented - free shipping, a discount
 or sale, a coupon, stock, fast delivery.
 
-The words are data (claims.yaml, one section per language, validated here at load: every
-language has every section, every pattern compiles). The rules:
+The words are data (the `claims` section of every language pack, assistant/languages/, checked
+at load: every language has every section, every pattern compiles). The rules:
 - free shipping: only if a destination ships free, or the reply states a free-shipping
   threshold of the data in the same sentence ("free over $50");
 - discount: only if a product is on sale, a campaign runs today, or the market's own texts
@@ -25,52 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from assistant import languages
 from assistant.knowledge.market import Market
+from assistant.languages.schema import Claims
 
 CLAIM_KINDS = ("free_shipping", "discount", "coupon", "in_stock", "fast_delivery")
-_FILE = Path(__file__).with_name("claims.yaml")
-
-
-class _Claims(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    free_shipping: list[str] = Field(min_length=1)
-    discount: list[str] = Field(min_length=1)
-    coupon: list[str] = Field(min_length=1)
-    in_stock: list[str] = Field(min_length=1)
-    fast_delivery: list[str] = Field(min_length=1)
-
-    @field_validator("*")
-    @classmethod
-    def _compiles(cls, patterns: list[str]) -> list[str]:
-        for p in patterns:
-            try:
-                re.compile(p)
-            except re.error as e:
-                raise ValueError(f"pattern {p!r} does not compile: {e}") from None
-        return patterns
-
-
-class LanguageClaims(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    edges: Literal["both", "start", "none"] = "both"  # see claims.yaml
-    number_after_noun: bool = False  # "دولار واحد": the number word follows the currency
-    numbers: dict[str, float] = Field(min_length=1)
-    multipliers: dict[str, float]
-    joiners: list[str]
-    currency: dict[str, list[str]] = Field(min_length=1)
-    claims: _Claims
 
 
 @cache
-def lexicon() -> dict[str, LanguageClaims]:
-    raw = yaml.safe_load(_FILE.read_text(encoding="utf-8"))
-    return {lang: LanguageClaims.model_validate(v) for lang, v in raw.items()}
+def lexicon() -> dict[str, Claims]:
+    """Each language pack's `claims` section (number and currency words, claim phrases)."""
+    return {code: p.claims for code, p in languages.packs().items()}
 
 
 def fold(text: str) -> str:

@@ -92,7 +92,7 @@ _ISO_CODES = (
 )
 for _code in _ISO_CODES:
     _CURRENCY_MARKERS[_code] = frozenset({"CNY" if _code == "RMB" else _code})
-# Currency words of every language (claims.yaml): "ดอลลาร์", "đô la", "달러", "دولار", ...
+# Currency words of every language (the language packs): "ดอลลาร์", "đô la", "달러", "دولار", ...
 for _word, _codes in claims.currency_words().items():
     _known = _CURRENCY_MARKERS.get(_word, frozenset())
     _CURRENCY_MARKERS[_word] = _known | frozenset(

@@ -15,7 +15,8 @@ and thousand separators in either convention ("1.299,00", "1,299.00", "4,980").
 
 Numbers written as words are read where they say an amount, percent or duration ("one dollar",
 "cinco días", "หนึ่ง ดอลลาร์"), and claims without figures (free shipping, discounts, coupons,
-stock, fast delivery) are checked by claims.py; both read their words from claims.yaml.
+stock, fast delivery) are checked by claims.py; both read their words from the language
+packs (assistant/languages/).
 
 Known limits: Chinese "折" / Japanese "割" discounts are not converted to percent; the
 bare-number check may reject a harmless count the data does not state, which only costs an LLM

