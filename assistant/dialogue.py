@@ -20,6 +20,8 @@ class Topic(StrEnum):
     RETURNS = "returns"
     PAYMENT = "payment"
     CAMPAIGN = "campaign"
+    WARRANTY = "warranty"  # a product's warranty or guarantee
+    CARE = "care"  # washing and care
     HOW_TO_BUY = "how_to_buy"
     HUMAN = "human"  # explicit ask for a person / the host
     FAQ = "faq"  # matched one of the market's FAQ entries

@@ -50,10 +50,10 @@ class Composes:
     # ------------------------------------------------------------------ understanding
 
     def handoff_notice(self, lang: str) -> str:
-        return template(lang, "handoff").format(host=self.market.host_name)
+        return template(lang, "handoff").format(host=self.market.host(lang))
 
     def fallback_text(self, lang: str) -> str:
-        return template(lang, "fallback").format(host=self.market.host_name)
+        return template(lang, "fallback").format(host=self.market.host(lang))
 
     def _compose(self, u: Understanding, lang: str, today: dt.date) -> tuple[str, bool]:
         topics = list(u.topics or (u.topic,))
@@ -87,7 +87,7 @@ class Composes:
         flags = u.flags if isinstance(u, GroundedUnderstanding) else frozenset()
         if topic is Topic.PRICE:
             assert p is not None
-            return self._price(p, lang), False
+            return self._price(p, lang, u), False
         if topic is Topic.SALE:
             return self._sale(p, lang, today), False
         if topic is Topic.SIZE:
@@ -114,15 +114,23 @@ class Composes:
             done.add("ship")
             return self._shipping(u, p, lang, with_fee=topic is Topic.SHIPPING)
         if topic is Topic.RETURNS:
-            return self._returns(lang), False
+            return self._returns(p, lang), False
         if topic is Topic.PAYMENT:
-            return self._payment(flags, lang), False
+            method = u.method if isinstance(u, GroundedUnderstanding) else None
+            return self._payment(flags, u.country, method, lang), False
+        if topic in (Topic.WARRANTY, Topic.CARE):
+            # Only the product's own field answers; anything else is a question for the host.
+            field = (p.warranty if topic is Topic.WARRANTY else p.care) if p else None
+            if p is None or not field:
+                return self.fallback_text(lang), True
+            return template(lang, topic.value).format(
+                name=self._name(p, lang), text=end_sentence(m.text(field, lang), lang)), False
         if topic is Topic.CAMPAIGN:
             cid = u.campaign_id if isinstance(u, GroundedUnderstanding) else None
             return self._campaign(cid, flags, lang, today), False
         if topic is Topic.HOW_TO_BUY:
             # Wanting to buy is the moment for the host; checkout details are in the facts.
-            return template(lang, "how_to_buy_host").format(host=m.host_name), True
+            return template(lang, "how_to_buy_host").format(host=m.host(lang)), True
         if topic is Topic.HUMAN:
             return self.handoff_notice(lang), True
         if topic is Topic.FAQ:
@@ -147,7 +155,22 @@ class Composes:
         names = [self._name(p, lang) for p in self.market.products[:_MAX_LISTED]]
         return template(lang, "which_product").format(names=join_list(names, lang, "or"))
 
-    def _price(self, p: Product, lang: str) -> str:
+    def _price(self, p: Product, lang: str, u: Understanding | None = None) -> str:
+        priced = [v for v in p.variants if v.price is not None]
+        if priced:
+            # Variants with their own price: the asked one's, else the range.
+            size, color = (u.size, u.color) if u is not None else (None, None)
+            asked = [v for v in p.variants if (size is None or v.size == size)
+                     and (color is None or v.color == color)] if size or color else []
+            prices = sorted({v.price if v.price is not None else p.current_price
+                             for v in (asked or p.variants)})
+            if len(prices) == 1:
+                return template(lang, "price").format(
+                    name=f"{self._name(p, lang)} {self._variant_label(p, size, color, lang)}"
+                    if asked else self._name(p, lang), price=self._money(prices[0], lang))
+            return template(lang, "price_range").format(
+                name=self._name(p, lang), min=self._money(prices[0], lang),
+                max=self._money(prices[-1], lang))
         if p.sale_price is not None:
             return template(lang, "price_sale").format(
                 name=self._name(p, lang), price=self._money(p.sale_price, lang),
@@ -298,10 +321,10 @@ class Composes:
         dest = self._destinations.get(code)
         cname = self._country_name(code, lang)
         if dest is None:
-            return template(lang, "ship_no").format(country=cname, host=m.host_name), True
+            return template(lang, "ship_no").format(country=cname, host=m.host(lang)), True
         if p is not None and p.ships_to and code not in p.ships_to:
             return template(lang, "ship_no_product").format(
-                name=self._name(p, lang), country=cname, host=m.host_name
+                name=self._name(p, lang), country=cname, host=m.host(lang)
             ), True
         lo, hi = self._days(dest, p)
         delivery = template(lang, "delivery").format(country=cname, days=format_days(lo, hi, lang))
@@ -321,26 +344,81 @@ class Composes:
             text += " " + template(lang, "ship_list").format(countries=join_list(others, lang))
         return text, False
 
-    def _returns(self, lang: str) -> str:
-        r = self.market.policies.returns
+    def _returns(self, p: Product | None, lang: str) -> str:
+        m = self.market
+        r = m.policies.returns
+        if p is not None and not m.returnable(p):
+            # The exception is the answer: the generic rule would be wrong for this product.
+            return template(lang, "returns_excluded").format(name=self._name(p, lang))
         if r.window_days == 0:
             head = template(lang, "no_returns")
         else:
             head = template(lang, "returns_free" if r.free_returns else "returns").format(
                 days=r.window_days
             )
-        notes = first_sentence(self.market.text(r.notes, lang))  # the rest is in the facts
-        return join_sentences([head, notes], lang)
-
-    def _payment(self, flags: frozenset[str], lang: str) -> str:
-        pay = self.market.policies.payment
-        parts = [template(lang, "payment").format(methods=join_list(pay.methods, lang))]
-        installments = self.market.text(pay.installments, lang)
-        if "cod" in flags:
-            parts.append(template(lang, "cod_yes" if pay.cash_on_delivery else "cod_no"))
-        if installments and "cod" not in flags:
-            parts.append(installments)
+        parts = [head, first_sentence(m.text(r.notes, lang))]  # the rest is in the facts
+        excluded = [self._name(x, lang) for x in m.products if not m.returnable(x)]
+        if excluded and p is None:
+            parts.append(template(lang, "returns_excluded").format(
+                name=join_list(excluded[:_MAX_LISTED], lang)))
         return join_sentences(parts, lang)
+
+    def _cod(self, country: str | None) -> bool:
+        pay = self.market.policies.payment
+        dest = self._destinations.get(country) if country else None
+        if dest is not None and dest.cash_on_delivery is not None:
+            return dest.cash_on_delivery
+        return pay.cash_on_delivery
+
+    def _installments(self, country: str | None) -> bool:
+        dest = self._destinations.get(country) if country else None
+        if dest is not None and dest.installments is not None:
+            return dest.installments
+        return bool(self.market.policies.payment.installments)
+
+    def _payment(self, flags: frozenset[str], country: str | None, method: str | None,
+                 lang: str) -> str:
+        m = self.market
+        pay = m.policies.payment
+        methods = [m.method_name(x, lang) for x in pay.methods]
+        parts: list[str] = []
+        if method is not None and not flags & {"cod", "installments"}:
+            parts.append(template(lang, "method_yes").format(method=m.method_name(method, lang)))
+        if "cod" in flags:
+            parts.append(self._cod_line(country, lang))
+        if "installments" in flags:
+            if self._installments(country) and pay.installments:
+                parts.append(m.text(pay.installments, lang))
+            else:
+                parts.append(template(lang, "installments_none"))
+        if not parts:
+            parts.append(template(lang, "payment").format(methods=join_list(methods, lang)))
+            if pay.installments and self._installments(country):
+                parts.append(m.text(pay.installments, lang))
+        return join_sentences(parts, lang)
+
+    def _cod_line(self, country: str | None, lang: str) -> str:
+        m = self.market
+        pay = m.policies.payment
+        if country is not None and country in self._destinations:
+            name = self._country_name(country, lang)
+            if not self._cod(country):
+                return template(lang, "cod_no_in").format(country=name)
+            text = template(lang, "cod_yes_in").format(country=name)
+        else:
+            yes = [c for c in self._destinations if self._cod(c)]
+            no = [c for c in self._destinations if not self._cod(c)]
+            if not yes:
+                return template(lang, "cod_no")
+            text = template(lang, "cod_yes")
+            if no:  # the exceptions are part of the answer
+                names = join_list([self._country_name(c, lang) for c in no], lang)
+                text = join_sentences([text, template(lang, "cod_no_in").format(country=names)],
+                                      lang)
+        if pay.cod_max_order is not None:
+            text = join_sentences([text, template(lang, "cod_limit").format(
+                amount=self._money(pay.cod_max_order, lang))], lang)
+        return text
 
     def _campaign(
         self, campaign_id: str | None, flags: frozenset[str], lang: str, today: dt.date
@@ -370,6 +448,16 @@ class Composes:
             body = m.text(chosen.description, lang)
         join = m.text(chosen.how_to_join, lang) if chosen.how_to_join else ""
         text = join_sentences([end_sentence(body, lang), join], lang) if join else body
+        conditions = []
+        if chosen.min_order is not None:
+            conditions.append(template(lang, "campaign_min_order").format(
+                amount=self._money(chosen.min_order, lang)))
+        if chosen.window_hours is not None:
+            conditions.append(template(lang, "campaign_window").format(n=chosen.window_hours))
+        if chosen.max_per_account is not None:
+            conditions.append(template(lang, "campaign_limit").format(n=chosen.max_per_account))
+        if conditions:
+            text = join_sentences([end_sentence(text, lang), *conditions], lang)
         return template(lang, "campaign").format(name=m.text(chosen.name, lang), text=text)
 
 

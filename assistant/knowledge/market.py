@@ -67,6 +67,9 @@ class ShippingDestination(_Strict):
     # Names viewers use for this destination beyond the country's own names and its cities
     # (which come from CLDR, ISO 3166-2 and GeoNames): {lang: ["Emirates", "الإمارات"]}.
     aliases: LocalizedList = Field(default_factory=dict)
+    # Payment rules of this destination; unset = the market's payment policy.
+    cash_on_delivery: bool | None = None
+    installments: bool | None = None
 
 
 class ShippingPolicy(_Strict):
@@ -80,14 +83,27 @@ class ShippingPolicy(_Strict):
 class ReturnsPolicy(_Strict):
     window_days: int = Field(ge=0, le=365)
     free_returns: bool = False
+    # Products that cannot be returned: by SKU, or by their `category` (e.g. earrings).
+    excluded_skus: list[str] = Field(default_factory=list)
+    excluded_categories: list[str] = Field(default_factory=list)
     notes: Localized = Field(default_factory=dict)
 
 
 class PaymentPolicy(_Strict):
     methods: list[str] = Field(min_length=1)
+    # A method's name per language when it differs ("Cash on delivery" -> {ja: 代金引換}).
+    method_names: dict[str, Localized] = Field(default_factory=dict)
     installments: Localized = Field(default_factory=dict)
-    cash_on_delivery: bool = False
+    cash_on_delivery: bool = False  # the default; a destination may say otherwise
+    cod_max_order: Money | None = None  # cash on delivery only up to this order total
     notes: Localized = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _named_methods(self) -> PaymentPolicy:
+        unknown = sorted(set(self.method_names) - set(self.methods))
+        if unknown:
+            raise ValueError(f"method_names {unknown} are not in methods {self.methods}")
+        return self
 
 
 class Policies(_Strict):
@@ -107,6 +123,10 @@ class Campaign(_Strict):
     reward: Localized = Field(default_factory=dict)
     how_to_join: Localized = Field(default_factory=dict)
     keywords: LocalizedList = Field(default_factory=dict)
+    # Conditions an answer states exactly (rules stay for the wording around them).
+    min_order: Money | None = None  # e.g. an invited friend counts from this order total
+    window_hours: int | None = Field(None, ge=1)  # e.g. ... within this many hours of joining
+    max_per_account: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _dates(self) -> Campaign:
@@ -127,6 +147,7 @@ class Variant(_Strict):
     size: str | None = None
     color: str | None = None
     stock: int = Field(ge=0)
+    price: Money | None = None  # when this variant costs other than the product's price
 
 
 class Product(_Strict):
@@ -144,6 +165,9 @@ class Product(_Strict):
     ships_to: list[CountryCode] = Field(default_factory=list)  # empty = every market destination
     delivery_days: DayRange | None = None  # overrides the destination's days when set
     selling_points: LocalizedList = Field(default_factory=dict)  # the operator's product prompt
+    category: str | None = None  # e.g. earrings; returns may exclude a category
+    warranty: Localized = Field(default_factory=dict)
+    care: Localized = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Product:
@@ -196,6 +220,7 @@ class MarketFile(_Strict):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     country: CountryCode
     host_name: str = Field(min_length=1)
+    host_names: Localized = Field(default_factory=dict)  # as each language writes it (ミア)
     host_language: LangCode | None = None  # host tasks' summaries; default: first language
     tone: str = ""
     timezone: str = "UTC"
@@ -233,6 +258,7 @@ class Market(_Strict):
     currency: str
     country: str
     host_name: str
+    host_names: dict[str, str] = Field(default_factory=dict)
     host_language: str | None = None
     tone: str
     timezone: str
@@ -252,6 +278,18 @@ class Market(_Strict):
     def host_lang(self) -> str:
         """The language the host reads task summaries in."""
         return self.host_language or self.languages[0]
+
+    def host(self, lang: str) -> str:
+        """The host's name as `lang` writes it (ミア, 미아), else as written."""
+        return self.host_names.get(lang) or self.host_name
+
+    def returnable(self, p: Product) -> bool:
+        r = self.policies.returns
+        return p.sku not in r.excluded_skus and (
+            p.category is None or p.category not in r.excluded_categories)
+
+    def method_name(self, method: str, lang: str) -> str:
+        return self.policies.payment.method_names.get(method, {}).get(lang) or method
 
     def product(self, sku: str) -> Product | None:
         wanted = sku.upper()
@@ -381,6 +419,22 @@ def _cross_checks(
                     m, MARKET_FILE, f"campaigns[{i}].{name}", loc, langs, all_=True
                 )
     destinations = {d.country for d in pol.shipping.destinations}
+    # Names per language: only the market's languages (any subset: the rest use the name).
+    named = [(f"policies.payment.method_names.{k}", v) for k, v in pol.payment.method_names.items()]
+    for field, loc in [("host_names", mf.host_names), *named]:
+        extra = sorted(set(loc) - set(langs))
+        if extra:
+            out.append(MarketProblem(m, MARKET_FILE, field, f"language(s) {extra} not in {langs}"))
+    skus = {p.sku.upper() for p in products.values()}
+    for sku in pol.returns.excluded_skus:
+        if sku.upper() not in skus:
+            out.append(MarketProblem(m, MARKET_FILE, "policies.returns.excluded_skus",
+                                     f"{sku!r} is not a product of this market"))
+    categories = {p.category for p in products.values() if p.category}
+    for cat in pol.returns.excluded_categories:
+        if cat not in categories:
+            out.append(MarketProblem(m, MARKET_FILE, "policies.returns.excluded_categories",
+                                     f"no product has category {cat!r}"))
     seen: set[str] = set()
     for i, p in products.items():
         f = f"[{i}]"
@@ -388,7 +442,7 @@ def _cross_checks(
             out.append(MarketProblem(m, PRODUCTS_FILE, f"{f}.sku", f"duplicate SKU {p.sku!r}"))
         seen.add(p.sku.upper())
         out += _check_localized(m, PRODUCTS_FILE, f"{f}.name", p.name, langs, all_=False)
-        for name in ("material", "size_advice"):
+        for name in ("material", "size_advice", "warranty", "care"):
             loc = getattr(p, name)
             if loc:
                 out += _check_localized(m, PRODUCTS_FILE, f"{f}.{name}", loc, langs, all_=True)

@@ -41,6 +41,18 @@ class GroundedUnderstanding(Understanding):
     flags: frozenset[str] = frozenset()  # see languages.schema.FLAGS, plus "body", "color_missing"
     asked_size: str | None = None  # a size the viewer named that the product doesn't have
     campaign_id: str | None = None
+    method: str | None = None  # a payment method of the market the viewer named
+
+    @property
+    def dedup_key(self) -> tuple:
+        # "Cash on delivery?" and "installments?" are both payment questions with different
+        # answers: the finer points are part of what makes two questions the same.
+        fine = tuple(sorted(self.flags & _ANSWER_FLAGS))
+        return (*Understanding.dedup_key.fget(self), fine, self.campaign_id, self.method)
+
+
+# Flags that change an answer's content (not only its wording).
+_ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", "this"})
 
 
 @dataclass(slots=True)
@@ -55,6 +67,7 @@ class Scan:
     faqs: list[tuple[int, str]]
     campaigns: list[tuple[int, str]]
     flags: set[str]
+    methods: list[str]
 
 
 # Size tokens and ISO codes come from the raw (NFKC) text, where case still tells "M" from "m".
@@ -126,6 +139,8 @@ def collect(s: Scan, pos: int, tags: tuple[_Tag, ...]) -> None:
         elif kind == "country":
             if value not in s.countries:
                 s.countries.append(value)  # type: ignore[arg-type]
+        elif kind == "method":
+            s.methods.append(value)  # type: ignore[arg-type]
 
 
 def looks_like_question(text: str) -> bool:
@@ -165,6 +180,18 @@ class Understands:
             for kws in c.keywords.values():
                 for kw in kws:
                     b.add(kw, ("campaign", c.id))
+        pay = m.policies.payment
+        for method in pay.methods:
+            # "KakaoPay", "Kakao Pay", "kakao-pay": the same method however it is spaced.
+            names = {method, *pay.method_names.get(method, {}).values()}
+            for name in names:
+                b.add(name, ("method", method))
+                squeezed = "".join(normalize(name).split())
+                if squeezed != normalize(name):
+                    b.add(squeezed, ("method", method))
+                parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)
+                if len(parts) > 1 and name.isascii():
+                    b.add(" ".join(parts), ("method", method))
         for d in m.policies.shipping.destinations:
             for names in d.aliases.values():
                 for name in names:
@@ -186,7 +213,7 @@ class Understands:
         return out
 
     def _scan(self, norm: str, lang: str) -> Scan:
-        s = Scan([], [], [], [], [], [], [], set())
+        s = Scan([], [], [], [], [], [], [], set(), [])
         text = words(norm, lang)
         found: list[tuple[int, int, tuple[_Tag, ...], bool]] = []  # (start, end, tags, market)
         for a, b, tags in self._market_matcher.matcher(lang).find(text):
@@ -194,11 +221,18 @@ class Understands:
         for a, b, tags in lexicon_matcher(lang).find(text):
             found.append((a, b, tags, False))
         spans = [(a, b) for a, b, _, _ in found]
+        names = [(a, b) for a, b, tags, _ in found
+                 if any(k in ("product", "alias", "country") for k, _ in tags)]
         for a, b, tags, market in sorted(found, key=lambda f: f[0]):
             # Longest match wins: a word inside a longer phrase is part of that phrase (a
-            # colour inside a product name; a product alias inside a country's name).
+            # colour inside a product name; a product alias inside a country's name). Inside
+            # an FAQ phrasing only the topic goes: "cod" in "boleh cod" still asks about COD.
             if any(x <= a and b <= y and y - x > b - a for x, y in spans):
-                continue
+                if any(x <= a and b <= y and y - x > b - a for x, y in names):
+                    continue
+                tags = tuple(t for t in tags if t[0] in ("flag", "country"))
+                if not tags:
+                    continue
             if market and any(k == "alias" for k, _ in tags):
                 # An alias that is also an ordinary word of the language (German "Porto",
                 # postage) is that word: the pack's meaning beats part of a product's name.
@@ -290,16 +324,20 @@ class Understands:
             strong.append((body.start(), Topic.SIZE))
         if "size_word" in flags and not (size or asked_size):
             strong.append((len(norm), Topic.SIZE))
-        if flags & {"cod", "installments"}:
+        if flags & {"cod", "installments"} or s.methods:
             strong.append((len(norm), Topic.PAYMENT))
+        if "warranty" in flags:
+            strong.append((len(norm), Topic.WARRANTY))
+        if "care" in flags:
+            strong.append((len(norm), Topic.CARE))
         if "reward" in flags and s.campaigns:
             strong.append((len(norm), Topic.CAMPAIGN))
         strong.sort(key=lambda t: t[0])
         topics = unique(t for _, t in strong if t is not Topic.GREETING)
-        if flags & {"warranty", "care"} and not s.faqs:
-            # Warranty and care are answered from the product's own fields, or not at all:
-            # never with a neighbouring fact (its price, its delivery time).
-            topics = [Topic.UNKNOWN]
+        if Topic.WARRANTY in topics or Topic.CARE in topics:
+            # Answered from the product's own fields, or by the host: never with a
+            # neighbouring fact (its price, its delivery time).
+            topics = [t for t in topics if t in (Topic.WARRANTY, Topic.CARE)]
         if not topics:
             # "Is there ...?" / "ada?" asks about stock only when something is named.
             named = bool(size or asked_size or s.colors or s.products or "this" in flags)
@@ -310,7 +348,9 @@ class Understands:
         if color is not None and Topic.COLOR in topics:
             # "M in the black colour?" names the colour: it asks whether that one is there.
             topics = unique(Topic.STOCK if t is Topic.COLOR else t for t in topics)
-        if s.faqs:
+        if s.faqs and not (flags & {"cod", "installments"} and countries):
+            # A general FAQ entry ("COD?") loses to the destination's own fields when the
+            # viewer names the destination: the fields answer exactly.
             topics.insert(0, Topic.FAQ)
         if not topics:
             # Bare mentions: "M in black?" asks stock, "Canada?" shipping, "hoodie?" price.
@@ -337,11 +377,12 @@ class Understands:
             size=size,
             color=color,
             country=countries[0] if countries else None,
-            faq_id=s.faqs[0][1] if s.faqs else None,
+            faq_id=s.faqs[0][1] if s.faqs and Topic.FAQ in topics else None,
             topics=tuple(topics),
             flags=frozenset(flags),
             asked_size=asked_size,
             campaign_id=s.campaigns[0][1] if s.campaigns else None,
+            method=s.methods[0] if s.methods else None,
         )
 
     def _history_sku(self, history: Sequence[Turn], lang: str) -> str | None:

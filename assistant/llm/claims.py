@@ -227,6 +227,8 @@ def claim_problems(market: Market, reply: str, *, langs: tuple[str, ...], sku: s
         if not mc.said("coupon", langs):
             out.append("claim: a coupon the market data does not offer")
         for code in {*_CODE.findall(reply), *_CODE_TOKEN.findall(reply)}:
+            if code.startswith(market.currency) and code[3:4].isdigit():
+                continue  # "USD15.00": an amount as some locales write it, not a code
             if fold(code) not in mc.texts and code.upper() not in mc.skus:
                 out.append(f"claim: code {code!r} is not in the market data")
     if found["in_stock"] and sku is not None and sku in mc.out_of_stock:

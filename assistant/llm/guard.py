@@ -92,7 +92,8 @@ class MarketFigures:
         )
         contexts = list(_contexts(market))
         in_context = {s for s, _ in contexts}
-        texts: list[str] = [market.system_prompt, market.tone, market.host_name, market.name]
+        texts: list[str] = [market.system_prompt, market.tone, market.host_name, market.name,
+                            *market.host_names.values()]
         for value in _walk(market.model_dump(exclude={"system_prompt", "source_dir"})):
             if isinstance(value, str):
                 texts.append(value)

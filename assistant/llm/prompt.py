@@ -66,10 +66,10 @@ def system_message(ctx: DialogueContext) -> str:
     parts = [m.system_prompt.strip()]
     if m.tone:
         parts.append(f"Tone: {m.tone}")
-    parts.append(f"The human host is {m.host_name}.")
+    parts.append(f"The human host is {m.host(ctx.lang)}.")
     parts.append(
         _RULES.format(
-            host=m.host_name,
+            host=m.host(ctx.lang),
             language=language,
             length=_SPOKEN_LENGTH if ctx.spoken else _CHAT_LENGTH,
             open=VIEWER_OPEN,
