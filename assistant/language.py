@@ -174,6 +174,8 @@ class LanguageDetector:
             scores[same[0]] = weight
         elif same:
             self._by_lingua(stripped, same, weight, scores)
+            if len(same) > 1:
+                _apply_markers(stripped, same, scores)
         return tuple(scores.items())
 
     def _by_lingua(self, text: str, codes: Sequence[str], weight: float,
@@ -292,3 +294,38 @@ class ViewerLanguages:
             while len(self._known) > self._max:
                 self._known.popitem(last=False)
         return detection
+
+
+@functools.cache
+def _marker_pattern(lang: str) -> re.Pattern[str] | None:
+    words = languages.pack(lang).markers if languages.has(lang) else []
+    if not words:
+        return None
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alt})(?![\w])")
+
+
+def _apply_markers(text: str, codes: Sequence[str], scores: dict[str, float]) -> None:
+    """Close languages (Malay and Indonesian; Vietnamese typed without its accents) share most
+    words, and lingua then guesses; a word only one of them uses settles it. Each language
+    pack lists such words (`markers`); each hit moves evidence from the others to it."""
+    from assistant.knowledge.matching import normalize
+
+    folded = normalize(text)
+    hits = {c: len(rx.findall(folded)) for c in codes if (rx := _marker_pattern(c))}
+    if not any(hits.values()):
+        return
+    best = max(hits, key=lambda c: hits[c])
+    rivals = max([0, *(v for c, v in hits.items() if c != best)])
+    if hits[best] == rivals:
+        return  # as many markers of two languages: no verdict
+    total = sum(scores[c] for c in codes) or 0.5
+    margin = min(0.9, 0.6 * (hits[best] - rivals))
+    want = total * (1 + margin) / 2  # at least this share goes to the marked language
+    if scores[best] >= want:
+        return
+    rest = sum(scores[c] for c in codes if c != best)
+    for c in codes:
+        if c != best:
+            scores[c] = (total - want) * (scores[c] / rest if rest else 1 / (len(codes) - 1))
+    scores[best] = want

@@ -69,8 +69,8 @@ def test_catalog_covers_what_viewers_ask(shipped: dict[str, Market], market_id: 
     assert all(set(p.size_chart) == set(p.sizes) for p in apparel)
     assert any(not p.sizes for p in m.products), "needs a product without sizes"
     assert any(p.sale_price is not None for p in m.products), "needs a product on sale"
-    restricted = [p for p in m.products if p.ships_to and p.delivery_days]
-    assert restricted, "needs a product with its own ships_to and delivery_days"
+    assert any(p.ships_to for p in m.products), "needs a product with its own ships_to"
+    assert any(p.delivery_days for p in m.products), "needs a product with its own delivery_days"
     zero = [v for p in m.products for v in p.variants if v.stock == 0]
     assert zero, "needs sold-out variants"
     assert all(p.total_stock > 0 for p in m.products)

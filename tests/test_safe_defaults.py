@@ -73,7 +73,7 @@ def loopback(tmp_path):
 
 def test_banner_says_what_serves_what_is_refused_and_which_tokens_are_defaults(loopback):
     log = loopback.log()
-    assert "markets: br, eu, jp, sea, us" in log
+    assert "markets: br, eu, gulf, jp, kr, sea, us" in log
     assert re.search(r"REFUSED zz: \[zz\] market.yaml: .+", log)
     assert "dialogue: embedded grounded engine" in log
     assert f"{loopback.url}/console/markets" in log

@@ -320,12 +320,18 @@ class Composes:
             code = m.country if m.country in self._destinations else next(iter(self._destinations))
         dest = self._destinations.get(code)
         cname = self._country_name(code, lang)
+        # Not shipping there is an answer (with where we do ship), not a promise to follow up.
         if dest is None:
-            return template(lang, "ship_no").format(country=cname, host=m.host(lang)), True
+            others = [self._country_name(c, lang) for c in self._destinations]
+            return join_sentences([template(lang, "ship_no").format(country=cname),
+                                   template(lang, "ship_list").format(
+                                       countries=join_list(others, lang))], lang), False
         if p is not None and p.ships_to and code not in p.ships_to:
-            return template(lang, "ship_no_product").format(
-                name=self._name(p, lang), country=cname, host=m.host(lang)
-            ), True
+            others = [self._country_name(c, lang) for c in p.ships_to]
+            return join_sentences([template(lang, "ship_no_product").format(
+                name=self._name(p, lang), country=cname),
+                template(lang, "ship_list").format(countries=join_list(others, lang))],
+                lang), False
         lo, hi = self._days(dest, p)
         delivery = template(lang, "delivery").format(country=cname, days=format_days(lo, hi, lang))
         if not with_fee:
@@ -403,7 +409,12 @@ class Composes:
         if country is not None and country in self._destinations:
             name = self._country_name(country, lang)
             if not self._cod(country):
-                return template(lang, "cod_no_in").format(country=name)
+                # Where it is not offered, say how they can pay instead.
+                methods = [m.method_name(x, lang) for x in pay.methods
+                           if not _is_cod_method(x)]
+                return join_sentences([template(lang, "cod_no_in").format(country=name),
+                                       template(lang, "payment").format(
+                                           methods=join_list(methods, lang))], lang)
             text = template(lang, "cod_yes_in").format(country=name)
         else:
             yes = [c for c in self._destinations if self._cod(c)]
@@ -459,6 +470,10 @@ class Composes:
         if conditions:
             text = join_sentences([end_sentence(text, lang), *conditions], lang)
         return template(lang, "campaign").format(name=m.text(chosen.name, lang), text=text)
+
+
+def _is_cod_method(method: str) -> bool:
+    return "cash on delivery" in method.casefold() or "cod" in method.casefold().split()
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")

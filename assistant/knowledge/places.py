@@ -29,16 +29,16 @@ from functools import cache
 from babel import Locale, UnknownLocaleError
 
 from assistant import languages
-from assistant.knowledge.matching import normalize, phrases
+from assistant.knowledge.matching import is_unspaced, normalize, phrases
 
 log = logging.getLogger(__name__)
 
 MIN_CITY_POPULATION = 100_000
 # A place name that is also a frequent word in a market language ("gente", "para", "mobile":
-# zipf >= 4, about once in 100,000 words; wordfreq) is that word, unless it is the own name of
+# zipf >= 4.3, twice in 100,000 words; wordfreq) is that word, unless it is the own name of
 # a city big enough that viewers name it (London, Paris and Dubai are frequent words too).
 BIG_CITY = 1_000_000
-_FREQUENT = 1e-5
+_FREQUENT = 2e-5
 # Territory codes that are regions or placeholders, not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
 _MAX_WORDS = 4
@@ -159,8 +159,8 @@ def _index() -> dict[str, tuple[tuple[str, int], ...]]:
         norm = normalize(name)
         if _too_short(norm) or norm in everyday or len(norm.split()) > _MAX_WORDS:
             continue
-        if norm in frequent and not (main and weight >= BIG_CITY):
-            continue
+        if norm in frequent and not (weight >= BIG_CITY and (main or not norm.isascii())):
+            continue  # a big city's own name, or its name in a non-Latin script, stays
         by_country = found.setdefault(norm, {})
         by_country[code] = max(by_country.get(code, 0), weight)
     log.debug("place index: %d names", len(found))
@@ -210,13 +210,13 @@ def _variants(token: str, lang: str) -> list[str]:
     return out
 
 
-def find(text: str, lang: str, prefer: Preference) -> list[tuple[int, str]]:
-    """(position, ISO country) of the places named in `text` (normalized and word-spaced,
-    see matching.words), longest names first, in text order."""
+def find(text: str, lang: str, prefer: Preference) -> list[tuple[int, str, bool]]:
+    """(position, ISO country, a country's own name) of the places named in `text`
+    (normalized and word-spaced, see matching.words), longest names first, in text order."""
     index = _index()
     names = country_names(lang)
     toks = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)]
-    out: list[tuple[int, str]] = []
+    out: list[tuple[int, str, bool]] = []
     i = 0
     while i < len(toks):
         hit = None
@@ -224,11 +224,16 @@ def find(text: str, lang: str, prefer: Preference) -> list[tuple[int, str]]:
             words_ = [t for _, t in toks[i:i + n]]
             heads, last = words_[:-1], words_[-1]
             for v in _variants(last, lang):
-                for joined in {" ".join([*heads, v]), "".join([*heads, v])}:
+                # Words an unspaced script's segmenter split ("吉隆 坡") join back; others
+                # never do ("us is" is not "usis").
+                joined_ = [" ".join([*heads, v])]
+                if heads and all(is_unspaced(h) for h in heads) and is_unspaced(v):
+                    joined_.append("".join([*heads, v]))
+                for joined in joined_:
                     if joined in names:
-                        hit = (n, names[joined])
+                        hit = (n, names[joined], True)
                     elif joined in index:
-                        hit = (n, _choose(index[joined], prefer))
+                        hit = (n, _choose(index[joined], prefer), False)
                     if hit:
                         break
                 if hit:
@@ -236,14 +241,8 @@ def find(text: str, lang: str, prefer: Preference) -> list[tuple[int, str]]:
             if hit:
                 break
         if hit:
-            out.append((toks[i][0], hit[1]))
+            out.append((toks[i][0], hit[1], hit[2]))
             i += hit[0]
         else:
             i += 1
     return out
-
-
-def codes_in(tokens: Iterable[str], prefer: Preference) -> list[str]:
-    """Upper-case two-letter tokens that are ISO country codes ("MX", "BR")."""
-    known = territory_codes()
-    return [t for t in tokens if t in known]

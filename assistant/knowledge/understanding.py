@@ -240,9 +240,11 @@ class Understands:
                 if any(k in ("topic", "country", "flag") for t in rivals for k, _ in t):
                     tags = tuple(t for t in tags if t[0] != "alias")
             collect(s, a, tags)
-        for pos, code in places.find(text, lang, self._place_preference):
+        for pos, code, country_name in places.find(text, lang, self._place_preference):
             if code not in s.countries and not any(x <= pos < y for x, y in spans):
                 s.countries.append(code)
+                if not country_name and len(s.countries) == 1:
+                    s.flags.add("place")  # a city or region, not the country's own name
         if not s.faqs and self._faq_tokens:
             toks = set(text.split())
             for needed, faq_id in self._faq_tokens:
@@ -286,8 +288,10 @@ class Understands:
                 letter_sizes.append(up)
             elif len(tok) == 2 and tok.isupper() and (not shouting or tok in self._destinations):
                 codes.append(tok)
-        countries = s.countries + [c for c in places.codes_in(codes, self._place_preference)
-                                   if c not in s.countries]
+        # A bare upper-case pair is a country only where the market ships: "NF eletrônica"
+        # is an invoice, not Norfolk Island (names and aliases, "UK", "KSA", go by the packs).
+        countries = s.countries + [c for c in codes if c in self._destinations
+                                   and c not in s.countries]
 
         # Which product.
         on_stage = self.market.product(on_stage_sku) if on_stage_sku else None
@@ -334,6 +338,8 @@ class Understands:
             strong.append((len(norm), Topic.CAMPAIGN))
         strong.sort(key=lambda t: t[0])
         topics = unique(t for _, t in strong if t is not Topic.GREETING)
+        if s.faqs:  # an FAQ entry on warranty or care answers it
+            topics = [t for t in topics if t not in (Topic.WARRANTY, Topic.CARE)]
         if Topic.WARRANTY in topics or Topic.CARE in topics:
             # Answered from the product's own fields, or by the host: never with a
             # neighbouring fact (its price, its delivery time).
@@ -358,7 +364,9 @@ class Understands:
             short = len(norm) <= 24 and len(norm.split()) <= 4
             if size or asked_size or s.colors:
                 topics = [Topic.STOCK]
-            elif countries:
+            elif countries and (short or "place" not in flags):
+                # "Canada?", "Muscat?": shipping there. A sentence that only names a place
+                # ("can I pick it up in Portland?") asks something we don't know.
                 topics = [Topic.SHIPPING]
             elif short and (s.products or "this" in flags and product is not None):
                 topics = [Topic.PRICE]

@@ -19,6 +19,8 @@ A pack is everything the service knows about one language; adding a language is 
   measures       size-chart measure -> label;  body_units: units after a body measurement
   stopwords      words an FAQ phrasing match ignores
   backchannels   short acknowledgements ("ok", "mm-hm", "はい") that are not questions
+  markers        words that tell this language from a close one (Malay "saiz", "hantar"
+                 vs Indonesian "ukuran", "kirim"; Vietnamese typed without accents)
   replies        reply templates: every key of REPLY_KEYS with exactly its placeholders
   intent         purchase-intent regular expressions per signal, quantities, negation
   claims         number and currency words and claim phrases the LLM guard reads
@@ -72,8 +74,8 @@ REPLY_KEYS: dict[str, tuple[str, ...]] = {
     "ship_free_over": ("amount",),
     "fee_zero": (),
     "ship_list": ("countries",),
-    "ship_no": ("country", "host"),
-    "ship_no_product": ("country", "host", "name"),
+    "ship_no": ("country",),
+    "ship_no_product": ("country", "name"),
     "delivery": ("country", "days"),
     "days_range": ("max", "min"),
     "days_one": ("n",),
@@ -209,6 +211,7 @@ class LanguagePack(_Strict):
     body_units: list[str] = Field(default_factory=list)
     stopwords: list[str] = Field(default_factory=list)
     backchannels: list[str] = Field(min_length=1)
+    markers: list[str] = Field(default_factory=list)  # words only it uses (see language.py)
     replies: dict[str, str]
     intent: Intent
     claims: Claims

@@ -203,6 +203,10 @@ def claim_problems(market: Market, reply: str, *, langs: tuple[str, ...], sku: s
     """Why the reply's claims are not backed by the market data (empty: they are).
     `money_in(sentence)` gives the money amounts the guard reads in a sentence."""
     mc = market_claims(market)
+    # A whole sentence of the market's own texts (an FAQ answer quoted as written) is backed
+    # by the data it comes from; only the rest of the reply is read for claims.
+    reply = " ".join(s for s in _SENTENCE.findall(reply)
+                     if len(s.strip()) < 20 or fold(s.strip()) not in mc.texts)
     text = fold(reply)
     found = {kind: [rx for lang in dict.fromkeys(langs)
                     if (rx := _claim_re(lang, kind)) is not None and rx.search(text)]

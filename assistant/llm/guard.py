@@ -195,7 +195,10 @@ def _cached_figures(text: str) -> tuple[Figure, ...]:
     return tuple(extract_figures(text))
 
 
-_CONTEXT_WORD = re.compile(r"[^\W\d_]{4,}")
+# Words of 4+ letters; Hangul, kana, Han and Thai words are shorter, Arabic ones too.
+_CONTEXT_WORD = re.compile(
+    r"[\uac00-\ud7af\u3040-\u30ff\u3400-\u9fff\u0e00-\u0e7f]{2,}|[\u0600-\u06ff]{3,}"
+    r"|[^\W\d_]{4,}")
 
 
 def _contexts(market: Market) -> Iterator[tuple[str, set[str]]]:
