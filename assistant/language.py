@@ -176,6 +176,8 @@ class LanguageDetector:
             self._by_lingua(stripped, same, weight, scores)
             if len(same) > 1:
                 _apply_markers(stripped, same, scores)
+        if script == "Latn":
+            _apply_romanized(stripped, codes, scores)
         return tuple(scores.items())
 
     def _by_lingua(self, text: str, codes: Sequence[str], weight: float,
@@ -329,3 +331,35 @@ def _apply_markers(text: str, codes: Sequence[str], scores: dict[str, float]) ->
         if c != best:
             scores[c] = (total - want) * (scores[c] / rest if rest else 1 / (len(codes) - 1))
     scores[best] = want
+
+
+@functools.cache
+def _romanized_pattern(lang: str) -> re.Pattern[str] | None:
+    words = languages.pack(lang).romanized_markers if languages.has(lang) else []
+    if not words:
+        return None
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alt})(?![\w])")
+
+
+# Arabizi writes the letters Latin lacks as digits inside words ("si3r", "ta7t", "3ndkom").
+_DIGIT_LETTER = re.compile(r"[a-z][2375]|[2375][a-z]")
+
+
+def _apply_romanized(text: str, codes: Sequence[str], scores: dict[str, float]) -> None:
+    """A language of another script typed in Latin letters (Arabizi: "kam el si3r?"): its
+    pack's `romanized_markers` claim the text when two of them, or one with Arabizi digits,
+    appear; the reply is then in the language itself."""
+    from assistant.knowledge.matching import normalize
+
+    folded = normalize(text)
+    for c in codes:
+        rx = _romanized_pattern(c)
+        if rx is None:
+            continue
+        hits = len(rx.findall(folded))
+        if hits >= 2 or (hits == 1 and _DIGIT_LETTER.search(folded)):
+            total = max(0.5, sum(scores.values()))
+            for other in codes:
+                scores[other] = 0.1 * total / max(1, len(codes) - 1) if other != c else 0.9 * total
+            return

@@ -190,3 +190,11 @@ def test_a_city_in_a_sentence_is_not_a_shipping_question():
     assert us.understand("Can I pick it up in Portland?", "en").topic is Topic.UNKNOWN
     assert us.understand("Toronto?", "en").topic is Topic.SHIPPING
     assert us.understand("Toronto?", "en").country == "CA"
+
+
+def test_a_claimed_price_gets_the_real_one():
+    us = _engines("us")
+    u = us.understand("Mia said the hoodie is 20 today, right?", "en")
+    assert u.topic is Topic.PRICE
+    text = us.answer(u, "en").text
+    assert "$44.00" in text and "20" not in text

@@ -78,6 +78,7 @@ _ASCII_TOKEN = re.compile(
     rf"(?<![{_LATIN}.$€£¥'’])(\d?[A-Za-z]{{1,4}}|\d{{1,3}}(?:\.\d)?)(?![{_LATIN}%$€£¥]|\.\d)"
 )
 _QUESTION_MARKS = frozenset("?？؟¿")
+_FIGURE = re.compile(r"\d{2,}")
 _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -369,6 +370,11 @@ class Understands:
                 # ("can I pick it up in Portland?") asks something we don't know.
                 topics = [Topic.SHIPPING]
             elif short and (s.products or "this" in flags and product is not None):
+                topics = [Topic.PRICE]
+            elif product is not None and (s.products or on_stage is not None) and _FIGURE.search(
+                    raw):
+                # A figure next to a product is a price someone claims ("the host said it's
+                # 99 today, right?"): the answer is the real price, never the claimed one.
                 topics = [Topic.PRICE]
             elif not any(c.isalpha() for c in norm):
                 topics = [Topic.GREETING]  # emoji, "666", "!!!": cheering, not a question

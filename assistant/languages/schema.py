@@ -20,7 +20,8 @@ A pack is everything the service knows about one language; adding a language is 
   stopwords      words an FAQ phrasing match ignores
   backchannels   short acknowledgements ("ok", "mm-hm", "はい") that are not questions
   markers        words that tell this language from a close one (Malay "saiz", "hantar"
-                 vs Indonesian "ukuran", "kirim"; Vietnamese typed without accents)
+                 vs Indonesian "ukuran", "kirim"; Vietnamese typed without accents);
+                 romanized_markers: the language typed in Latin letters (Arabizi)
   replies        reply templates: every key of REPLY_KEYS with exactly its placeholders
   intent         purchase-intent regular expressions per signal, quantities, negation
   claims         number and currency words and claim phrases the LLM guard reads
@@ -212,6 +213,7 @@ class LanguagePack(_Strict):
     stopwords: list[str] = Field(default_factory=list)
     backchannels: list[str] = Field(min_length=1)
     markers: list[str] = Field(default_factory=list)  # words only it uses (see language.py)
+    romanized_markers: list[str] = Field(default_factory=list)  # Arabizi "si3r", "kam", "abi"
     replies: dict[str, str]
     intent: Intent
     claims: Claims
