@@ -37,8 +37,9 @@ class Detection:
 
 
 # The writing system each language is typed in (its pack's script.writing; Latin for others).
-_SCRIPT_OF = {code: p.script.writing for code, p in languages.packs().items()
-              if p.script.writing != "Latn"}
+# Russian has no pack (the service does not answer in it) but is told apart by its script.
+_SCRIPT_OF = {"ru": "Cyrl"} | {code: p.script.writing for code, p in languages.packs().items()
+                               if p.script.writing != "Latn"}
 
 # One pass over the text yields runs of letters tagged by script. Kana and Han are kept apart:
 # any Kana makes a text Japanese, Han alone may be Chinese or Japanese.
@@ -298,6 +299,9 @@ class ViewerLanguages:
         return detection
 
 
+_MARKER_MAX_WORDS = 8
+
+
 @functools.cache
 def _marker_pattern(lang: str) -> re.Pattern[str] | None:
     words = languages.pack(lang).markers if languages.has(lang) else []
@@ -313,6 +317,14 @@ def _apply_markers(text: str, codes: Sequence[str], scores: dict[str, float]) ->
     pack lists such words (`markers`); each hit moves evidence from the others to it."""
     from assistant.knowledge.matching import normalize
 
+    # Only between languages that list markers, and only when lingua's pick is one of them:
+    # French "je" or "tu" is not evidence for Malay.
+    if len(text.split()) > _MARKER_MAX_WORDS:
+        return  # a full sentence gives lingua enough to go on; markers would only add noise
+    marked = [c for c in codes if _marker_pattern(c) is not None]
+    if len(marked) < 2 or max(codes, key=lambda c: scores[c]) not in marked:
+        return
+    codes = marked
     folded = normalize(text)
     hits = {c: len(rx.findall(folded)) for c in codes if (rx := _marker_pattern(c))}
     if not any(hits.values()):

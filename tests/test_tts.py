@@ -92,9 +92,13 @@ def test_backend_contract(name: str, lang: str) -> None:
     rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
     assert rms > 300, f"near-silent output (RMS {rms:.0f})"
 
-    # Streaming: the first audio comes well before the whole text is done (a backend that
-    # synthesized everything first would deliver its first chunk at ~total_s).
-    assert first_chunk_s is not None and first_chunk_s < 0.5 * total_s, (first_chunk_s, total_s)
+    # Streaming: the first audio comes before the whole text is done (a backend that
+    # synthesized everything first would deliver its first chunk at ~total_s). CPU time is
+    # process-wide, so threads left by earlier tests in a full run can inflate the first
+    # chunk's share of a Thai sentence that takes 7 ms in all: the check allows that noise
+    # and still fails a batch backend (first chunk at ~100%).
+    assert first_chunk_s is not None and len(chunks) > 1
+    assert first_chunk_s < 0.8 * total_s, (first_chunk_s, total_s)
 
 
 @pytest.mark.parametrize("name", ["espeak", "piper"])
