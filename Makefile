@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/langid.py
 	$(BIN)/python bench/intent.py
 	$(BIN)/python bench/guard.py
+	$(BIN)/python bench/answers.py
 	$(BIN)/python bench/comment_stream.py
 	$(BIN)/python bench/stt.py
 	$(BIN)/python bench/voice.py
