@@ -26,6 +26,7 @@ from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from lingua import LanguageDetector as _LinguaDetector
 
 from assistant import languages
+from assistant.knowledge.matching import normalize
 
 __all__ = ["Detection", "LanguageDetector", "ViewerLanguages"]
 
@@ -303,20 +304,23 @@ _MARKER_MAX_WORDS = 8
 
 
 @functools.cache
-def _marker_pattern(lang: str) -> re.Pattern[str] | None:
-    words = languages.pack(lang).markers if languages.has(lang) else []
+def _word_pattern(lang: str, field: str) -> re.Pattern[str] | None:
+    """Whole-word regex of a pack's word list (`markers`, `romanized_markers`); None if empty."""
+    words = getattr(languages.pack(lang), field) if languages.has(lang) else []
     if not words:
         return None
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alt})(?![\w])")
 
 
+def _marker_pattern(lang: str) -> re.Pattern[str] | None:
+    return _word_pattern(lang, "markers")
+
+
 def _apply_markers(text: str, codes: Sequence[str], scores: dict[str, float]) -> None:
     """Close languages (Malay and Indonesian; Vietnamese typed without its accents) share most
     words, and lingua then guesses; a word only one of them uses settles it. Each language
     pack lists such words (`markers`); each hit moves evidence from the others to it."""
-    from assistant.knowledge.matching import normalize
-
     # Only between languages that list markers, and only when lingua's pick is one of them:
     # French "je" or "tu" is not evidence for Malay.
     if len(text.split()) > _MARKER_MAX_WORDS:
@@ -345,13 +349,8 @@ def _apply_markers(text: str, codes: Sequence[str], scores: dict[str, float]) ->
     scores[best] = want
 
 
-@functools.cache
 def _romanized_pattern(lang: str) -> re.Pattern[str] | None:
-    words = languages.pack(lang).romanized_markers if languages.has(lang) else []
-    if not words:
-        return None
-    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])(?:{alt})(?![\w])")
+    return _word_pattern(lang, "romanized_markers")
 
 
 # Arabizi writes the letters Latin lacks as digits inside words ("si3r", "ta7t", "3ndkom").
@@ -362,8 +361,6 @@ def _apply_romanized(text: str, codes: Sequence[str], scores: dict[str, float]) 
     """A language of another script typed in Latin letters (Arabizi: "kam el si3r?"): its
     pack's `romanized_markers` claim the text when two of them, or one with Arabizi digits,
     appear; the reply is then in the language itself."""
-    from assistant.knowledge.matching import normalize
-
     folded = normalize(text)
     for c in codes:
         rx = _romanized_pattern(c)
