@@ -20,6 +20,7 @@ from assistant.knowledge.composing import PRODUCT_TOPICS, Composes
 from assistant.knowledge.facts import StatesFacts
 from assistant.knowledge.market import Market
 from assistant.knowledge.matching import normalize
+from assistant.knowledge.matching import warm as warm_segmenter
 from assistant.knowledge.replies import format_money
 from assistant.knowledge.understanding import GroundedUnderstanding, Understands, lexicon_matcher
 
@@ -53,6 +54,7 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         self._understand = lru_cache(maxsize=16_384)(self._understand_uncached)
         places.warm()
         for lang in market.languages:  # compiled once per process; the rest on first use
+            warm_segmenter(lang)
             lexicon_matcher(lang)
             self._market_matcher.matcher(lang)
 
