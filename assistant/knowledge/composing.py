@@ -14,6 +14,8 @@ from babel import localedata
 from assistant import languages
 from assistant.dialogue import Topic, Understanding
 from assistant.knowledge.market import Campaign, Product, ShippingDestination
+from assistant.knowledge.matching import normalize
+from assistant.knowledge.passages import Passage
 from assistant.knowledge.replies import (
     format_date,
     format_days,
@@ -60,6 +62,11 @@ class Composes:
         if len(topics) > 1:
             topics = [t for t in topics if t is not Topic.GREETING]
         product = self._products.get(u.sku) if u.sku else None
+        notes = self._notes_for(u, lang)
+        flags = u.flags if isinstance(u, GroundedUnderstanding) else frozenset()
+        if notes and ("bare" in flags or topics in ([Topic.UNKNOWN], [Topic.GREETING])):
+            # Nothing in the fields was asked, and the operator's own sentence answers it.
+            return end_sentence(notes[0].text, lang), False
         parts: list[str] = []
         needs_host = False
         done: set[str] = set()
@@ -70,14 +77,32 @@ class Composes:
                     done.add("which")
                 continue
             text, host = self._topic_answer(topic, u, product, lang, today, done)
+            if notes and host and text == self.fallback_text(lang):
+                # The field is empty, and the operator's own sentence answers it.
+                text, host = end_sentence(notes.pop(0).text, lang), False
             if parts and len(text) + sum(map(len, parts)) > _MAX_REPLY_CHARS:
                 continue  # live chat: a second topic only when the reply stays short
             if text:
                 parts.append(text)
             needs_host = needs_host or host
+            # The detail the viewer asked about ("refund" in a returns question) follows the
+            # topic's rule, unless the rule already said it; a second topic only if the reply
+            # stays short.
+            said = normalize(" ".join(parts))
+            fresh = [n for n in notes if normalize(n.text) not in said
+                     and len(n.text) + len(said) <= _MAX_REPLY_CHARS]
+            if fresh:
+                parts.append(end_sentence(fresh[0].text, lang))
+            notes = []
         if not parts:
             return self.fallback_text(lang), True
         return join_sentences(parts, lang), needs_host
+
+    def _notes_for(self, u: Understanding, lang: str) -> list[Passage]:
+        note = u.note if isinstance(u, GroundedUnderstanding) else None
+        if note is None or note[0] != lang:
+            return []
+        return [self._passages.passage(lang, i) for i in note[1]]
 
     def _topic_answer(
         self, topic: Topic, u: Understanding, p: Product | None, lang: str, today: dt.date,

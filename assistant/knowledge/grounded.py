@@ -21,6 +21,7 @@ from assistant.knowledge.facts import StatesFacts
 from assistant.knowledge.market import Market
 from assistant.knowledge.matching import normalize
 from assistant.knowledge.matching import warm as warm_segmenter
+from assistant.knowledge.passages import PassageIndex
 from assistant.knowledge.replies import format_money
 from assistant.knowledge.understanding import GroundedUnderstanding, Understands, lexicon_matcher
 
@@ -51,12 +52,19 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         self._faq_tokens = self._faq_token_index()
         self._market_matcher = self._build_market_matcher()
         self._named_product = lru_cache(maxsize=8192)(self._named_product)
+        self._passages = PassageIndex(market, self._named_in)
         self._understand = lru_cache(maxsize=16_384)(self._understand_uncached)
         places.warm()
         for lang in market.languages:  # compiled once per process; the rest on first use
             warm_segmenter(lang)
             lexicon_matcher(lang)
             self._market_matcher.matcher(lang)
+            self._passages.warm(lang)
+
+    def _named_in(self, text: str, lang: str) -> tuple[list[str], list[str]]:
+        """The products (by name or alias) and the countries a text names, in order."""
+        s = self._scan(normalize(text), lang)
+        return s.products, s.countries
 
     def answer(self, understanding: Understanding, lang: str) -> Answer:
         today = self._today()

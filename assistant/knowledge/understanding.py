@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from assistant import languages
 from assistant.dialogue import Topic, Turn, Understanding
-from assistant.knowledge import places
+from assistant.knowledge import passages, places
 from assistant.knowledge.market import Product
 from assistant.knowledge.matching import (
     FOLD,
@@ -42,17 +42,23 @@ class GroundedUnderstanding(Understanding):
     asked_size: str | None = None  # a size the viewer named that the product doesn't have
     campaign_id: str | None = None
     method: str | None = None  # a payment method of the market the viewer named
+    # The market's own sentences that answer what the fields don't, best first: (language,
+    # indexes in the engine's passages of that language); see knowledge/passages.py.
+    note: tuple[str, tuple[int, ...]] | None = None
 
     @property
     def dedup_key(self) -> tuple:
         # "Cash on delivery?" and "installments?" are both payment questions with different
         # answers: the finer points are part of what makes two questions the same.
         fine = tuple(sorted(self.flags & _ANSWER_FLAGS))
-        return (*Understanding.dedup_key.fget(self), fine, self.campaign_id, self.method)
+        return (*Understanding.dedup_key.fget(self), fine, self.campaign_id, self.method,
+                self.note)
 
 
+# Topics whose answer depends on the destination: a follow-up keeps the one named before.
+_PLACE_TOPICS = frozenset({Topic.SHIPPING, Topic.DELIVERY, Topic.PAYMENT})
 # Flags that change an answer's content (not only its wording).
-_ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", "this"})
+_ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", "this", "bare"})
 
 
 @dataclass(slots=True)
@@ -68,6 +74,10 @@ class Scan:
     campaigns: list[tuple[int, str]]
     flags: set[str]
     methods: list[str]
+    text: str = ""  # the scanned words (matching.words)
+    # Spans of the words the fields answer exactly (country names, payment methods):
+    # what the market's free text is not asked again (see Understands._note).
+    exact: list[tuple[int, int]] = field(default_factory=list)
 
 
 # Size tokens and ISO codes come from the raw (NFKC) text, where case still tells "M" from "m".
@@ -214,8 +224,8 @@ class Understands:
         return out
 
     def _scan(self, norm: str, lang: str) -> Scan:
-        s = Scan([], [], [], [], [], [], [], set(), [])
         text = words(norm, lang)
+        s = Scan([], [], [], [], [], [], [], set(), [], text)
         found: list[tuple[int, int, tuple[_Tag, ...], bool]] = []  # (start, end, tags, market)
         for a, b, tags in self._market_matcher.matcher(lang).find(text):
             found.append((a, b, tags, True))
@@ -241,6 +251,8 @@ class Understands:
                 if any(k in ("topic", "country", "flag") for t in rivals for k, _ in t):
                     tags = tuple(t for t in tags if t[0] != "alias")
             collect(s, a, tags)
+            if any(k in ("country", "method") for k, _ in tags):
+                s.exact.append((a, b))
         for pos, code, country_name in places.find(text, lang, self._place_preference):
             if code not in s.countries and not any(x <= pos < y for x, y in spans):
                 s.countries.append(code)
@@ -260,11 +272,13 @@ class Understands:
     ) -> GroundedUnderstanding:
         # The result depends on history only through the product the viewer last named, so
         # that product is part of the memo key: a burst of the same words costs one analysis.
-        history_sku = self._history_sku(history, lang)
-        return self._understand(text[:_MAX_TEXT], lang, on_stage_sku, history_sku)
+        history_sku, history_country = self._history_context(history, lang)
+        return self._understand(text[:_MAX_TEXT], lang, on_stage_sku, history_sku,
+                                history_country)
 
     def _understand_uncached(
         self, text: str, lang: str, on_stage_sku: str | None, history_sku: str | None,
+        history_country: str | None = None,
     ) -> GroundedUnderstanding:
         raw = nfkc(text)
         norm = " ".join(raw.casefold().translate(FOLD).split())
@@ -371,6 +385,7 @@ class Understands:
                 topics = [Topic.SHIPPING]
             elif short and (s.products or "this" in flags and product is not None):
                 topics = [Topic.PRICE]
+                flags.add("bare")  # a guess: the market's own sentences may answer better
             elif product is not None and (s.products or on_stage is not None) and _FIGURE.search(
                     raw):
                 # A figure next to a product is a price someone claims ("the host said it's
@@ -384,6 +399,13 @@ class Understands:
             # Nothing we know was asked. A question gets "I'll check with the host" (and a host
             # task); chatter ("ok", "Mia is beautiful", "asdfgh") gets no promise nobody keeps.
             topics = [Topic.UNKNOWN if looks_like_question(raw) else Topic.GREETING]
+        if not countries and history_country and _PLACE_TOPICS.intersection(topics):
+            countries = [history_country]  # "how many days then?" after "to Hong Kong?"
+        asked = s.text
+        for a, b in sorted(s.exact, reverse=True):
+            asked = asked[:a] + " " + asked[b:]
+        note = self._note(asked, lang, topics, product, looks_like_question(raw),
+                          bare="bare" in flags, country=countries[0] if countries else None)
 
         return GroundedUnderstanding(
             topic=topics[0],
@@ -397,24 +419,48 @@ class Understands:
             asked_size=asked_size,
             campaign_id=s.campaigns[0][1] if s.campaigns else None,
             method=s.methods[0] if s.methods else None,
+            note=note,
         )
 
-    def _history_sku(self, history: Sequence[Turn], lang: str) -> str | None:
-        """The product the viewer talked about most recently (their own turns only: our replies
-        list several products when asking which one)."""
+    def _note(self, asked: str, lang: str, topics: list[Topic], product: Product | None,
+              question: bool, *, bare: bool, country: str | None,
+              ) -> tuple[str, tuple[int, ...]] | None:
+        """The market's own sentences for what the topics' fields may leave unanswered (in
+        `asked`, the message without the words the fields answer exactly): from
+        the sources of the asked topics, or from any source for a question nothing else
+        answers (see composing: an addition to a topic's answer, or the answer itself)."""
+        if topics == [Topic.GREETING] and not question:
+            return None
+        sources: frozenset[str] | None = None
+        if not bare and topics not in ([Topic.UNKNOWN], [Topic.GREETING]):
+            sources = frozenset(x for t in topics for x in passages.TOPIC_SOURCES.get(t, ()))
+        sku = product.sku if product else None
+        ignore = self._passages.name_terms(sku, lang) if sku else ()
+        hits = self._passages.search(asked, lang, sku=sku, country=country, sources=sources,
+                                     ignore=ignore)
+        return (lang, tuple(h.index for h in hits)) if hits else None
+
+    def _history_context(
+        self, history: Sequence[Turn], lang: str
+    ) -> tuple[str | None, str | None]:
+        """The product and the country the viewer talked about most recently (their own turns
+        only: our replies list several products when asking which one)."""
+        sku = country = None
         for turn in reversed(history):
             if turn.role != "viewer":
                 continue
-            sku = self._named_product(turn.text, turn.lang or lang)
-            if sku is not None:
-                return sku
-        return None
+            named_sku, named_country = self._named_product(turn.text, turn.lang or lang)
+            sku = sku or named_sku
+            country = country or named_country
+            if sku and country:
+                break
+        return sku, country
 
-    def _named_product(self, text: str, lang: str) -> str | None:
+    def _named_product(self, text: str, lang: str) -> tuple[str | None, str | None]:
         # Every follow-up re-reads the viewer's earlier turns; the same texts recur turn after
         # turn (and across a burst), so the lookup is memoized per engine (see __init__).
         s = self._scan(normalize(text[:_MAX_TEXT]), lang)
-        return s.products[0] if s.products else None
+        return (s.products[0] if s.products else None), (s.countries[0] if s.countries else None)
 
     @staticmethod
     def _fits(p: Product, sizes: list[str], numbers: list[str], colors: list) -> bool:

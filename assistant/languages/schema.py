@@ -9,7 +9,8 @@ A pack is everything the service knows about one language; adding a language is 
                  chinese (jieba-rs); glued: particles are glued onto words); affix rules, so
                  word forms meet the phrase: prefixes (ar "وال", "لل"), suffixes (plural "s",
                  id "-nya"), open_ending_min (phrases this long take any ending: tr "ceketin",
-                 ko "자켓이")
+                 ko "자켓이"); stemmer (a Snowball algorithm, for retrieving the market's
+                 own sentences: knowledge/passages.py)
   topics         topic -> phrases that ask about it
   flags          finer points of a question (see FLAGS)
   colors         canonical colour -> words
@@ -148,6 +149,16 @@ class Script(_Strict):
     suffixes: str | None = None  # regex: endings a phrase may take (plural "s", id "nya")
     open_ending_min: int | None = Field(None, ge=1)  # phrases this long take any ending (tr, ko)
     affix_min: int = Field(0, ge=0)  # shorter phrases take no affixes (ar "كم" is not "الكمية")
+    stemmer: str | None = None  # a Snowball algorithm: word forms meet in the market's sentences
+
+    @field_validator("stemmer")
+    @classmethod
+    def _known_stemmer(cls, v: str | None) -> str | None:
+        import snowballstemmer
+
+        if v is not None and v not in snowballstemmer.algorithms():
+            raise ValueError(f"unknown Snowball stemmer {v!r}")
+        return v
 
     _check = field_validator("prefixes", "suffixes")(
         lambda v: _compiles([v])[0] if v is not None else v)

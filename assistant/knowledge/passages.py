@@ -1,0 +1,244 @@
+"""The market's own sentences, retrievable: what the operator wrote in free text (a product's
+material, care, warranty, size advice and selling points; the shipping, returns and payment
+notes; a campaign's rules; FAQ answers), split into sentences and indexed with BM25 per
+language, so a question the structured fields do not answer ("is the serum alcohol-free?",
+"how long does the refund take?") gets the operator's own sentence in the viewer's language
+instead of a neighbouring fact or a promise to check.
+
+Terms are the words of a text (matching.words: segmenters for unspaced scripts) without the
+language's most frequent words (wordfreq's lists, plus the pack's stopwords), reduced to stems
+by the pack's Snowball stemmer, or to character pairs where particles are glued onto words
+(Korean "충전재는" meets "충전재"). A sentence that names one of the market's products is about
+that product: it is never the answer for another one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import bm25s
+import numpy as np
+import snowballstemmer
+import wordfreq
+
+from assistant import languages
+from assistant.dialogue import Topic
+from assistant.knowledge.market import Market
+from assistant.knowledge.matching import is_unspaced, normalize, words
+
+_COMMON_ZIPF = 5.3  # words this frequent in the language ("the", "how", "có") carry no topic
+_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+_RARE_DF = 3  # a distinctive word is in at most this many sentences (or 5% of them)
+_MIN_CHARS = 8  # shorter pieces ("etc.") are not an answer on their own
+
+
+# Where the answer to a topic may also live in free text. A topic without an entry is answered
+# from its fields alone (a price is never taken from a sentence).
+TOPIC_SOURCES: dict[Topic, frozenset[str]] = {
+    Topic.SALE: frozenset({"campaign"}),
+    Topic.CAMPAIGN: frozenset({"campaign"}),
+    Topic.SIZE: frozenset({"size", "product", "material"}),
+    Topic.STOCK: frozenset({"size"}),
+    Topic.MATERIAL: frozenset({"material", "product", "care"}),
+    Topic.COLOR: frozenset({"product"}),
+    Topic.SHIPPING: frozenset({"shipping"}),
+    Topic.DELIVERY: frozenset({"shipping"}),
+    Topic.RETURNS: frozenset({"returns"}),
+    Topic.PAYMENT: frozenset({"payment"}),
+    Topic.WARRANTY: frozenset({"warranty", "returns", "faq", "product"}),
+    Topic.CARE: frozenset({"care", "faq", "product", "material"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    text: str
+    sku: str | None  # the product it is about; None: the whole market
+    source: str  # product field or policy it comes from (see TOPIC_SOURCES)
+    countries: frozenset[str] = frozenset()  # the countries it names (it is about them)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    index: int
+    score: float
+
+
+@cache
+def _common(lang: str) -> frozenset[str]:
+    pack = languages.pack(lang) if languages.has(lang) else None
+    own = {normalize(w) for w in pack.stopwords} if pack else set()
+    try:
+        freqs = wordfreq.get_frequency_dict(lang)
+    except LookupError:  # no list for the language (Thai): the pack's stopwords only
+        return frozenset(own)
+    cut = 10 ** (_COMMON_ZIPF - 9)
+    return frozenset(own | {normalize(w) for w, f in freqs.items() if f >= cut})
+
+
+@cache
+def _stem(lang: str) -> Callable[[str], str] | None:
+    name = languages.pack(lang).script.stemmer if languages.has(lang) else None
+    return snowballstemmer.stemmer(name).stemWord if name else None
+
+
+def terms(text: str, lang: str) -> list[str]:
+    """The retrieval terms of a text (see the module docstring)."""
+    common = _common(lang)
+    stem = _stem(lang)
+    glued = languages.has(lang) and languages.pack(lang).script.words == "glued"
+    out: list[str] = []
+    for tok in words(normalize(text), lang).split():
+        if tok in common or not any(c.isalnum() for c in tok):
+            continue
+        if len(tok) == 1 and is_unspaced(tok):
+            continue  # a lone character ("嗎", "の") is grammar; the words around it carry it
+        if stem is not None and tok.isalpha():
+            out.append(stem(tok))
+        elif glued and len(tok) > 2 and not tok.isascii():
+            # Character pairs, without the ones that are particles ("까지", "에서").
+            out += [b for b in (tok[i:i + 2] for i in range(len(tok) - 1)) if b not in common]
+        else:
+            out.append(tok)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SPLIT.split(text.strip()) if len(s.strip()) >= _MIN_CHARS]
+
+
+class PassageIndex:
+    """One market's sentences per language, with a BM25 index each (built when first asked)."""
+
+    def __init__(
+        self, market: Market, names: Callable[[str, str], tuple[list[str], list[str]]]
+    ) -> None:
+        # names(text, lang): the SKUs and countries a sentence names (the engine's own scan).
+        self._market = market
+        self._names = names
+        self._by_lang: dict[str, tuple[list[Passage], list[list[str]], bm25s.BM25 | None]] = {}
+
+    def warm(self, lang: str) -> None:
+        """Build `lang`'s index now (its word lists take 0.1-0.5 s to load), not on the
+        event loop when the first viewer writes in it."""
+        self._df(lang)
+
+    def passage(self, lang: str, index: int) -> Passage:
+        return self._index(lang)[0][index]
+
+    def search(
+        self, text: str, lang: str, *, sku: str | None, country: str | None = None,
+        sources: frozenset[str] | None = None, ignore: Iterable[str] = (), limit: int = 2,
+    ) -> list[Hit]:
+        """The best sentences for `text` about product `sku` or the whole market (and about
+        `country`, when the sentence names countries), best first.
+        From `sources` (None: any) one distinctive shared word makes a sentence an answer;
+        from elsewhere it takes a strong match (see _distinctive). `ignore`: the terms that
+        chose the product (its name)."""
+        passages, corpus, bm = self._index(lang)
+        if bm is None:
+            return []
+        skip = set(ignore)
+        query = [t for t in terms(text, lang) if t not in skip]
+        if not query:
+            return []
+        scores = bm.get_scores(query)
+        df = self._df(lang)
+        hits: list[Hit] = []
+        for i in np.argsort(-scores)[:12]:
+            score = float(scores[i])
+            if score <= 0 or len(hits) >= limit:
+                break
+            p = passages[i]
+            if p.sku is not None and p.sku != sku:
+                continue
+            if country is not None and p.countries and country not in p.countries:
+                continue  # "no COD to Singapore" is not the answer for Malaysia
+            # A figure the viewer typed is a claim ("she said 150, right?"): it may add to a
+            # match, never make one.
+            shared = {t: df[t] for t in query if t in corpus[i] and not t.isdigit()}
+            anchored = sources is None or p.source in sources
+            if _distinctive(shared, len(corpus), strong=not anchored or sources is None):
+                hits.append(Hit(int(i), score))
+        return hits
+
+    @cache  # noqa: B019 - one index per engine, engines live as long as their market
+    def _df(self, lang: str) -> dict[str, int]:
+        """How many of the language's sentences hold each term."""
+        df: dict[str, int] = {}
+        for c in self._index(lang)[1]:
+            for t in set(c):
+                df[t] = df.get(t, 0) + 1
+        return df
+
+    def name_terms(self, sku: str, lang: str) -> frozenset[str]:
+        p = self._market.product(sku)
+        if p is None:
+            return frozenset()
+        texts = [*p.name.values(), *(a for al in p.aliases.values() for a in al)]
+        return frozenset(t for x in texts for t in terms(x, lang))
+
+    def _index(self, lang: str) -> tuple[list[Passage], list[list[str]], bm25s.BM25 | None]:
+        built = self._by_lang.get(lang)
+        if built is None:
+            passages, extra = self._collect(lang)
+            corpus = [terms(p.text, lang) + extra.get(i, []) for i, p in enumerate(passages)]
+            bm = None
+            if any(corpus):
+                bm = bm25s.BM25()
+                bm.index([c or ["\x00"] for c in corpus], show_progress=False)
+            built = self._by_lang[lang] = (passages, corpus, bm)
+        return built
+
+    def _collect(self, lang: str) -> tuple[list[Passage], dict[int, list[str]]]:
+        m = self._market
+        out: list[Passage] = []
+        extra: dict[int, list[str]] = {}  # FAQ phrasings count as words of their answer
+
+        def add(text: str, source: str, sku: str | None = None) -> None:
+            for s in sentences(text):
+                skus, countries = self._names(s, lang)
+                named = [x for x in skus if x != sku]
+                # A policy sentence naming exactly one product is about that product.
+                scope = sku if sku is not None else (named[0] if len(set(named)) == 1 else None)
+                out.append(Passage(s, scope, source, frozenset(countries)))
+
+        for p in m.products:
+            for field, source in ((p.material, "material"), (p.care, "care"),
+                                  (p.warranty, "warranty"), (p.size_advice, "size")):
+                if field:
+                    add(m.text(field, lang), source, p.sku)
+            for point in m.text(p.selling_points, lang) if p.selling_points else []:
+                add(point, "product", p.sku)
+        pol = m.policies
+        for field, source in ((pol.shipping.notes, "shipping"), (pol.returns.notes, "returns"),
+                              (pol.payment.notes, "payment"),
+                              (pol.payment.installments, "payment")):
+            if field:
+                add(m.text(field, lang), source)
+        for c in m.campaigns:
+            add(m.text(c.description, lang), "campaign")
+            for rule in m.text(c.rules, lang) if c.rules else []:
+                add(rule, "campaign")
+        for e in m.faq:
+            # An FAQ answer is written as an answer: it stays whole, and its phrasings count
+            # as its words.
+            extra[len(out)] = [t for q in e.questions.get(lang, []) for t in terms(q, lang)]
+            out.append(Passage(m.text(e.answer, lang).strip(), None, "faq"))
+        return out, extra
+
+
+
+def _distinctive(shared: dict[str, int], n_sentences: int, *, strong: bool) -> bool:
+    """Whether the words a question shares with a sentence make it the answer. Words common
+    to the market's texts ("delivery", "TL", "item") are a coincidence; a word few sentences
+    hold is the detail asked about. Within the asked topic's own sources one such word is
+    enough; without that anchor (strong), two, or one that only this sentence holds."""
+    limit = max(_RARE_DF, n_sentences // 20)
+    rare = [n for n in shared.values() if n <= limit]
+    if not strong:
+        return bool(rare)
+    return len(rare) >= 2 or 1 in rare
