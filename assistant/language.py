@@ -271,7 +271,12 @@ class ViewerLanguages:
         scores = self._detector.scores(text, codes)
         best = max(scores, key=scores.__getitem__)
         margin = scores[best] - scores[anchor]
-        if best != anchor and margin >= self._detector.min_confidence:
+        need = self._detector.min_confidence
+        if previous is None and sum(c.isalpha() for c in text) >= _CLEAR_FIRST_LETTERS:
+            # A first message that is a whole sentence ("on peut la laver en machine ?") is
+            # evidence enough on a smaller margin: the default is only a prior.
+            need = min(need, _CLEAR_FIRST_MARGIN)
+        if best != anchor and margin >= need:
             return self._remember(viewer_key, Detection(best, margin))
         if previous is not None:
             with self._lock:
@@ -301,6 +306,11 @@ class ViewerLanguages:
 
 
 _MARKER_MAX_WORDS = 8
+# A viewer's first message with this many letters leaves the market's default language on
+# this margin (instead of min_confidence): bench/answers.py, dev split.
+_CLEAR_FIRST_LETTERS = 16
+_CLEAR_FIRST_MARGIN = 0.15
+_MARKERS_OVER_LINGUA = 3  # marker hits that overrule lingua's pick of a language without any
 
 
 @functools.cache
@@ -322,21 +332,29 @@ def _apply_markers(text: str, codes: Sequence[str], scores: dict[str, float]) ->
     words, and lingua then guesses; a word only one of them uses settles it. Each language
     pack lists such words (`markers`); each hit moves evidence from the others to it."""
     # Only between languages that list markers, and only when lingua's pick is one of them:
-    # French "je" or "tu" is not evidence for Malay.
+    # French "je" or "tu" is not evidence for Malay. Many markers of one language outweigh
+    # lingua's pick of an unmarked one: "ao nay bao nhieu tien vay" is Vietnamese without its
+    # accents, not English.
     if len(text.split()) > _MARKER_MAX_WORDS:
         return  # a full sentence gives lingua enough to go on; markers would only add noise
     marked = [c for c in codes if _marker_pattern(c) is not None]
-    if len(marked) < 2 or max(codes, key=lambda c: scores[c]) not in marked:
+    if len(marked) < 2:
         return
-    codes = marked
     folded = normalize(text)
-    hits = {c: len(rx.findall(folded)) for c in codes if (rx := _marker_pattern(c))}
+    hits = {c: len(rx.findall(folded)) for c in marked if (rx := _marker_pattern(c))}
     if not any(hits.values()):
         return
     best = max(hits, key=lambda c: hits[c])
     rivals = max([0, *(v for c, v in hits.items() if c != best)])
     if hits[best] == rivals:
         return  # as many markers of two languages: no verdict
+    top = max(codes, key=lambda c: scores[c])
+    if top not in marked:
+        if hits[best] < _MARKERS_OVER_LINGUA:
+            return
+        marked.append(top)
+        hits[top] = 0
+    codes = marked
     total = sum(scores[c] for c in codes) or 0.5
     margin = min(0.9, 0.6 * (hits[best] - rivals))
     want = total * (1 + margin) / 2  # at least this share goes to the marked language

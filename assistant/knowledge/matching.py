@@ -60,9 +60,15 @@ def nfkc(text: str) -> str:
     return s
 
 
+# Chat stretches words ("hiii", "sooo", "pleeease"): three or more of one Latin letter are one
+# (no word of the packs' languages has three in a row; "x" is left alone for sizes: XXXL).
+_STRETCHED = re.compile(r"([a-wyz])\1{2,}")
+
+
 def normalize(text: str) -> str:
-    """NFKC, casefold, accents stripped from Latin and Arabic script, punctuation to spaces."""
-    return " ".join(nfkc(text).casefold().translate(FOLD).split())
+    """NFKC, casefold, accents stripped from Latin and Arabic script, punctuation to spaces,
+    stretched letters squeezed."""
+    return _STRETCHED.sub(r"\1", " ".join(nfkc(text).casefold().translate(FOLD).split()))
 
 
 # --- scripts and word edges

@@ -20,7 +20,6 @@ from assistant.dialogue import Topic, Turn, Understanding
 from assistant.knowledge import passages, places
 from assistant.knowledge.market import Product
 from assistant.knowledge.matching import (
-    FOLD,
     Matcher,
     MatcherBuilder,
     nfkc,
@@ -58,7 +57,8 @@ class GroundedUnderstanding(Understanding):
 # Topics whose answer depends on the destination: a follow-up keeps the one named before.
 _PLACE_TOPICS = frozenset({Topic.SHIPPING, Topic.DELIVERY, Topic.PAYMENT})
 # Flags that change an answer's content (not only its wording).
-_ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", "this", "bare"})
+_ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", "this", "bare",
+                           "restock"})
 
 
 @dataclass(slots=True)
@@ -281,7 +281,7 @@ class Understands:
         history_country: str | None = None,
     ) -> GroundedUnderstanding:
         raw = nfkc(text)
-        norm = " ".join(raw.casefold().translate(FOLD).split())
+        norm = normalize(raw)
         s = self._scan(norm, lang)
         flags = s.flags
         body = _body_pattern().search(norm)
@@ -359,6 +359,10 @@ class Understands:
             # Answered from the product's own fields, or by the host: never with a
             # neighbouring fact (its price, its delivery time).
             topics = [t for t in topics if t in (Topic.WARRANTY, Topic.CARE)]
+        if "restock" in flags:
+            # When a sold-out item comes back is not in the data: the host's question, unless
+            # the market's own sentences say it.
+            topics = [Topic.UNKNOWN]
         if not topics:
             # "Is there ...?" / "ada?" asks about stock only when something is named.
             named = bool(size or asked_size or s.colors or s.products or "this" in flags)
@@ -376,7 +380,7 @@ class Understands:
         if not topics:
             # Bare mentions: "M in black?" asks stock, "Canada?" shipping, "hoodie?" price.
             # A longer sentence that only names a product asks something we didn't catch.
-            short = len(norm) <= 24 and len(norm.split()) <= 4
+            short = len(norm) <= 24 and len(s.text.split()) <= 4  # words, in any script
             if size or asked_size or s.colors:
                 topics = [Topic.STOCK]
             elif countries and (short or "place" not in flags):

@@ -119,7 +119,8 @@ REPLY_KEYS: dict[str, tuple[str, ...]] = {
 #   reward       asks what the campaign gives
 #   warranty     asks about a warranty or guarantee
 #   care         asks how to wash or care for the product
-FLAGS = ("this", "thanks", "cod", "installments", "size_word", "reward", "warranty", "care")
+FLAGS = ("this", "thanks", "cod", "installments", "size_word", "reward", "warranty", "care",
+         "restock")
 MEASURES = ("body_width", "chest", "length", "waist", "hip", "foot_length", "shoulder",
             "sleeve", "inseam", "width", "height", "bust")
 SIGNALS = ("buy_now", "how_to_buy", "bulk", "asks_for_human", "payment")

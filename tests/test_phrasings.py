@@ -1,0 +1,77 @@
+"""Live-chat phrasings the grounded engine and the language resolver must read right: stretched
+words, follow-ups that keep the destination, restock questions, first messages in a market's
+second language, Arabizi. Real shipped markets, the real engine and detector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.dialogue import Turn
+from assistant.knowledge.grounded import GroundedEngine
+from assistant.knowledge.market import load_market
+from assistant.knowledge.matching import normalize
+from assistant.language import LanguageDetector, ViewerLanguages
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+SEA = ["id", "ms", "th", "vi", "en"]
+
+
+@pytest.fixture(scope="module")
+def sea() -> GroundedEngine:
+    return GroundedEngine(load_market(PROMPTS / "sea"))
+
+
+@pytest.fixture(scope="module")
+def viewers() -> ViewerLanguages:
+    return ViewerLanguages(LanguageDetector())
+
+
+def test_stretched_letters_are_squeezed_but_sizes_are_not():
+    assert normalize("hiii sooo pretty") == "hi so pretty"
+    assert normalize("XXXL") == "xxxl"
+
+
+def test_a_follow_up_keeps_the_destination_named_before(sea):
+    history = [Turn(role="viewer", text="do you ship to Malaysia?", lang="en")]
+    u = sea.understand("how many days does it take?", "en", history=history)
+    assert u.country == "MY"
+    assert "3-6" in sea.answer(u, "en").text
+    # Without the earlier turn, the market's home destination.
+    assert sea.understand("how many days does it take?", "en").country is None
+
+
+@pytest.mark.parametrize("text", [
+    "when will the black hoodie be back in stock?",
+    "kapan hoodie hitam ready lagi kak?",
+])
+def test_when_it_comes_back_is_a_question_for_the_host(sea, text):
+    lang = "en" if text.startswith("when") else "id"
+    answer = sea.answer(sea.understand(text, lang), lang)
+    assert answer.needs_host and answer.unanswered, answer.text
+
+
+@pytest.mark.parametrize(("text", "market", "want"), [
+    ("on peut la laver en machine ?", ["de", "fr", "en"], "fr"),
+    ("saiz apa sesuai kalau saya biasa pakai M saiz US?", SEA, "ms"),
+    ("ao hoodie nay bao nhieu tien vay shop", SEA, "vi"),  # Vietnamese without its accents
+    ("is the jacket waterproof?", ["de", "fr", "en"], "en"),
+])
+def test_a_whole_first_sentence_leaves_the_default_language(viewers, text, market, want):
+    assert viewers.resolve(f"new-{text}", text, market).lang == want
+
+
+@pytest.mark.parametrize("weak", ["top", "sim", "ok", "M?"])
+def test_a_weak_first_message_keeps_the_default(viewers, weak):
+    assert viewers.resolve(f"weak-{weak}", weak, ["pt", "en"]).lang == "pt"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("fi maqas 56 aswad?", "ar"),
+    ("ana abi wahed abyad", "ar"),
+    ("is there a fee to ship to Dubai?", "en"),
+    ("hi is the abaya available in black?", "en"),
+])
+def test_arabizi_is_arabic_and_english_stays_english(text, want):
+    assert LanguageDetector().detect(text, ["ar", "en"]).lang == want
