@@ -75,3 +75,14 @@ def test_a_weak_first_message_keeps_the_default(viewers, weak):
 ])
 def test_arabizi_is_arabic_and_english_stays_english(text, want):
     assert LanguageDetector().detect(text, ["ar", "en"]).lang == want
+
+
+def test_a_market_written_in_traditional_characters_is_answered_in_them():
+    # bench/answers/markets/tw writes Chinese as Taiwan does; the pack's templates are Simplified.
+    tw = GroundedEngine(load_market(PROMPTS.parent / "bench" / "answers" / "markets" / "tw"))
+    reply = tw.answer(tw.understand("寄香港運費多少", "zh"), "zh").text
+    assert "運費" in reply and "运费" not in reply and "们" not in reply
+    assert "確認" in tw.fallback_text("zh")
+    # A market that writes Simplified keeps the pack's own wording.
+    folder = PROMPTS / "sea"
+    assert GroundedEngine(load_market(folder)).localize("运费", "zh") == "运费"

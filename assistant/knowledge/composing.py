@@ -52,10 +52,17 @@ class Composes:
     # ------------------------------------------------------------------ understanding
 
     def handoff_notice(self, lang: str) -> str:
-        return template(lang, "handoff").format(host=self.market.host(lang))
+        return self.localize(template(lang, "handoff").format(host=self.market.host(lang)), lang)
 
     def fallback_text(self, lang: str) -> str:
-        return template(lang, "fallback").format(host=self.market.host(lang))
+        return self.localize(template(lang, "fallback").format(host=self.market.host(lang)),
+                             lang)
+
+    def localize(self, text: str, lang: str) -> str:
+        """A reply in the market's own way of writing its language: Taiwan's Traditional
+        characters where the market writes them (the pack's templates are Simplified)."""
+        convert = self._script_conversions.get(lang)
+        return convert(text) if convert is not None else text
 
     def _compose(self, u: Understanding, lang: str, today: dt.date) -> tuple[str, bool]:
         topics = list(u.topics or (u.topic,))

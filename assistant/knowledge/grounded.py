@@ -22,7 +22,7 @@ from assistant.knowledge.market import Market
 from assistant.knowledge.matching import normalize
 from assistant.knowledge.matching import warm as warm_segmenter
 from assistant.knowledge.passages import PassageIndex
-from assistant.knowledge.replies import format_money
+from assistant.knowledge.replies import format_money, traditional
 from assistant.knowledge.understanding import GroundedUnderstanding, Understands, lexicon_matcher
 
 __all__ = ["PRODUCT_TOPICS", "GroundedEngine", "GroundedUnderstanding", "format_money",
@@ -48,6 +48,10 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         self._destinations = {d.country: d for d in market.policies.shipping.destinations}
         self._place_preference = self._destinations.__contains__
         self._faq = {e.id: e for e in market.faq}
+        self._script_conversions = {
+            lang: convert for lang in market.languages
+            if (convert := traditional([p.name[lang] for p in market.products
+                                        if lang in p.name], lang)) is not None}
         self._campaigns = {c.id: c for c in market.campaigns}
         self._faq_tokens = self._faq_token_index()
         self._market_matcher = self._build_market_matcher()
@@ -73,6 +77,7 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         if hit is not None:
             return hit
         text, needs_host = self._compose(understanding, lang, today)
+        text = self.localize(text, lang)
         answer = Answer(
             text=text, lang=lang, understanding=understanding, source="grounded",
             needs_host=needs_host, facts=self._facts_for(understanding, lang, today),

@@ -101,8 +101,11 @@ class MarketRegistry:
                     "market": market_id, "serving": "last good version" if serving else "no",
                     "problems": [str(p) for p in e.problems]})
                 return False
+            # The engine first (its indexes take a second or two): a market is never visible
+            # without the engine that answers for it.
+            engine = GroundedEngine(market)
+            self._engines[market_id] = engine
             self._markets[market_id] = market
-            self._engines[market_id] = GroundedEngine(market)
             self._seen[market_id] = fp
             self.errors.pop(market_id, None)
         log.info("market loaded", extra={"market": market_id, "products": len(market.products)})

@@ -9,6 +9,7 @@ this runs for every chat message.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 
@@ -24,6 +25,25 @@ _FALLBACK_LANG = "en"
 def join_sentences(parts: list[str], lang: str) -> str:
     """Sentences one after another: Japanese and Chinese put no space after 。."""
     return ("" if lang in ("ja", "zh") else " ").join(p for p in parts if p)
+
+
+@lru_cache(maxsize=8)
+def _opencc(config: str):
+    import opencc  # loaded only for a market that writes Chinese in Traditional characters
+
+    return opencc.OpenCC(config)
+
+
+def traditional(texts: list[str], lang: str) -> Callable[[str], str] | None:
+    """A converter of `lang`'s replies into Traditional characters when the market's own
+    `texts` in it are Traditional (most of them change under Traditional -> Simplified);
+    None when they are not, or the pack has no such conversion."""
+    config = languages.pack(lang).script.traditional if languages.has(lang) else None
+    if config is None or not texts:
+        return None
+    to_simplified = _opencc("t2s")
+    changed = sum(to_simplified.convert(t) != t for t in texts)
+    return _opencc(config).convert if changed * 2 > len(texts) else None
 
 
 def template(lang: str, key: str) -> str:

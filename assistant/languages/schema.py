@@ -10,7 +10,8 @@ A pack is everything the service knows about one language; adding a language is 
                  word forms meet the phrase: prefixes (ar "وال", "لل"), suffixes (plural "s",
                  id "-nya"), open_ending_min (phrases this long take any ending: tr "ceketin",
                  ko "자켓이"); stemmer (a Snowball algorithm, for retrieving the market's
-                 own sentences: knowledge/passages.py)
+                 own sentences: knowledge/passages.py); traditional (an OpenCC config for
+                 markets that write the language in Traditional characters)
   topics         topic -> phrases that ask about it
   flags          finer points of a question (see FLAGS)
   colors         canonical colour -> words
@@ -151,6 +152,9 @@ class Script(_Strict):
     open_ending_min: int | None = Field(None, ge=1)  # phrases this long take any ending (tr, ko)
     affix_min: int = Field(0, ge=0)  # shorter phrases take no affixes (ar "كم" is not "الكمية")
     stemmer: str | None = None  # a Snowball algorithm: word forms meet in the market's sentences
+    # An OpenCC config that turns the pack's replies into Traditional characters, for a market
+    # whose own texts in this language are Traditional (zh: s2twp, Taiwan's forms and words).
+    traditional: str | None = None
 
     @field_validator("stemmer")
     @classmethod
