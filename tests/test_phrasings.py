@@ -86,3 +86,33 @@ def test_a_market_written_in_traditional_characters_is_answered_in_them():
     # A market that writes Simplified keeps the pack's own wording.
     folder = PROMPTS / "sea"
     assert GroundedEngine(load_market(folder)).localize("运费", "zh") == "运费"
+
+
+@pytest.fixture(scope="module")
+def kr() -> GroundedEngine:
+    return GroundedEngine(load_market(PROMPTS / "kr"))
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("where is the charging stand made? china?", "en"),  # a gap phrase: "where … made"
+    ("is the jacket made in korea?", "en"),
+    ("세럼 유통기한 얼마나 남은 걸로 보내줘요?", "ko"),
+    ("세럼 원산지가 어디예요?", "ko"),
+])
+def test_origin_and_expiry_are_questions_for_the_host(kr, text, lang):
+    answer = kr.answer(kr.understand(text, lang, on_stage_sku="KR-SERUM-03"), lang)
+    assert answer.needs_host and answer.unanswered, answer.text
+    assert "ship" not in answer.text  # "China" in an origin question is not a destination
+
+
+def test_made_of_is_still_the_material(kr):
+    answer = kr.answer(kr.understand("what is the jacket made of?", "en"), "en")
+    assert "goose down" in answer.text and not answer.needs_host
+
+
+def test_a_follow_up_keeps_the_colour_named_before(sea):
+    history = [Turn(role="viewer", text="do you have the hoodie in black?", lang="en")]
+    u = sea.understand("M?", "en", history=history)
+    assert u.sku == "SEA-HOOD-01" and u.size == "M" and u.color == "black"
+    # A new colour in the message wins over the earlier one.
+    assert sea.understand("M in sky blue?", "en", history=history).color != "black"

@@ -34,6 +34,9 @@ PRODUCT_TOPICS = frozenset({
 _MAX_TOPICS_ANSWERED = 2
 _MAX_LISTED = 5  # products / items named in one short reply
 _MAX_REPLY_CHARS = 320
+# The detail asked about may lengthen the first topic's answer up to this (it then leaves no
+# room for a second topic).
+_MAX_NOTED_CHARS = 480
 _CHART_UNITS = frozenset({"in", "cm", "mm", "kg", "g", "lb"})
 
 
@@ -97,7 +100,7 @@ class Composes:
             # stays short.
             said = normalize(" ".join(parts))
             fresh = [n for n in notes if normalize(n.text) not in said
-                     and len(n.text) + len(said) <= _MAX_REPLY_CHARS]
+                     and len(n.text) + len(said) <= _MAX_NOTED_CHARS]
             if fresh:
                 parts.append(end_sentence(fresh[0].text, lang))
             notes = []

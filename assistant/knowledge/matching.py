@@ -157,10 +157,16 @@ def phrases(specs: Iterable[str]) -> Iterable[tuple[str, bool, bool]]:
         yield p.strip("~*").strip(), weak, prefix
 
 
+# "where … made": the words before the gap, up to this many words, then the words after it.
+_GAP = re.compile(r"\s*(?:…|\.\.\.)\s*")
+_GAP_WORDS = 4
+
+
 @dataclass(slots=True)
 class Matcher:
     regex: re.Pattern[str]
     tags: dict[str, tuple[_Tag, ...]]
+    gaps: tuple[tuple[re.Pattern[str], tuple[_Tag, ...]], ...] = ()
 
     def find(self, text: str) -> Iterable[tuple[int, int, tuple[_Tag, ...]]]:
         for m in self.regex.finditer(text):
@@ -169,6 +175,11 @@ class Matcher:
             tags = self.tags.get(g) or self.tags.get(_UNSPACE.sub("", g))
             if tags:
                 yield m.start(group), m.end(group), tags
+        for rx, tags in self.gaps:
+            # Only the words after the gap count as the match: what is inside the gap ("the
+            # charging stand" in "where is the charging stand made") keeps its own meaning.
+            for m in rx.finditer(text):
+                yield m.start("tail"), m.end("tail"), tags
 
 
 class MatcherBuilder:
@@ -177,9 +188,17 @@ class MatcherBuilder:
     def __init__(self) -> None:
         self.tags: dict[str, list[_Tag]] = {}
         self.prefix: dict[str, bool] = {}
+        self.gaps: list[tuple[str, str, _Tag]] = []  # (words before, words after, tag)
         self._compiled: dict[str, Matcher] = {}
 
     def add(self, phrase: str, tag: _Tag, is_prefix: bool = False) -> None:
+        if _GAP.search(phrase):
+            head, tail = (" ".join(_SCRIPT_EDGE.sub(" ", normalize(x)).split())
+                          for x in _GAP.split(phrase, maxsplit=1))
+            if head and tail and (head, tail, tag) not in self.gaps:
+                self.gaps.append((head, tail, tag))
+                self._compiled.clear()
+            return
         norm = " ".join(_SCRIPT_EDGE.sub(" ", normalize(phrase)).split())
         # Inside an unspaced phrase the segmenter's split does not matter (see _trie).
         norm = _UNSPACE.sub("", norm)
@@ -231,7 +250,14 @@ class MatcherBuilder:
         clitics = f"(?:{script.prefixes})?" if script and script.prefixes else ""
         pattern = f"{NOT_WORD_BEFORE}{clitics}(?P<p>{_trie(affixed)})"
         pattern += f"|{NOT_WORD_BEFORE}(?P<q>{_trie(plain)})" if plain else "|(?P<q>(?!))"
-        return Matcher(re.compile(pattern), {k: tuple(v) for k, v in tags.items()})
+        gaps: dict[tuple[str, str], list[_Tag]] = {}
+        for head, tail, tag in self.gaps:
+            gaps.setdefault((head, tail), []).append(tag)
+        compiled = tuple(
+            (re.compile(f"{NOT_WORD_BEFORE}{re.escape(head)}(?: \\S+){{0,{_GAP_WORDS}}}? "
+                        f"(?P<tail>{re.escape(tail)}){NOT_WORD_AFTER}"), tuple(t))
+            for (head, tail), t in gaps.items())
+        return Matcher(re.compile(pattern), {k: tuple(v) for k, v in tags.items()}, compiled)
 
 
 _SCRIPT_CLASS = {"Latn": "a-z", "Hang": "\uac00-\ud7af", "Arab": "\u0600-\u06ff",

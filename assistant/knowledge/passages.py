@@ -14,6 +14,7 @@ that product: it is never the answer for another one.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -68,13 +69,38 @@ class Hit:
 
 
 @cache
-def _common(lang: str) -> frozenset[str]:
+def _frequencies(lang: str) -> dict[str, float]:
+    try:
+        return wordfreq.get_frequency_dict(lang)
+    except LookupError:  # no list for the language (Thai)
+        return {}
+
+
+@cache
+def _folded(lang: str) -> dict[str, float]:
+    """Frequencies by normalized form ("siêu" and "sieu" alike), for words of zipf >= 2."""
+    out: dict[str, float] = {}
+    for w, f in _frequencies(lang).items():  # most frequent first
+        if f < 1e-7:
+            break
+        k = normalize(w)
+        out[k] = max(out.get(k, 0.0), f)
+    return out
+
+
+def zipf(word: str, lang: str) -> float:
+    """A normalized word's Zipf frequency in `lang` (wordfreq; 0 when rare or unknown), or in
+    English for Latin words, which viewers mix into every language."""
+    f = _folded(lang).get(word) or (_folded("en").get(word, 0.0) if word.isascii() else 0.0)
+    return math.log10(f * 1e9) if f else 0.0
+
+
+@cache
+def common_words(lang: str) -> frozenset[str]:
+    """The language's most frequent words (wordfreq) and its pack's stopwords, normalized."""
     pack = languages.pack(lang) if languages.has(lang) else None
     own = {normalize(w) for w in pack.stopwords} if pack else set()
-    try:
-        freqs = wordfreq.get_frequency_dict(lang)
-    except LookupError:  # no list for the language (Thai): the pack's stopwords only
-        return frozenset(own)
+    freqs = _frequencies(lang)
     cut = 10 ** (_COMMON_ZIPF - 9)
     return frozenset(own | {normalize(w) for w, f in freqs.items() if f >= cut})
 
@@ -87,7 +113,7 @@ def _stem(lang: str) -> Callable[[str], str] | None:
 
 def terms(text: str, lang: str) -> list[str]:
     """The retrieval terms of a text (see the module docstring)."""
-    common = _common(lang)
+    common = common_words(lang)
     stem = _stem(lang)
     glued = languages.has(lang) and languages.pack(lang).script.words == "glued"
     out: list[str] = []
@@ -225,9 +251,12 @@ class PassageIndex:
                 add(rule, "campaign")
         for e in m.faq:
             # An FAQ answer is written as an answer: it stays whole, and its phrasings count
-            # as its words.
+            # as its words. One naming a single product is about that product.
+            answer = m.text(e.answer, lang).strip()
+            skus, countries = self._names(answer, lang)
+            scope = skus[0] if len(set(skus)) == 1 else None
             extra[len(out)] = [t for q in e.questions.get(lang, []) for t in terms(q, lang)]
-            out.append(Passage(m.text(e.answer, lang).strip(), None, "faq"))
+            out.append(Passage(answer, scope, "faq", frozenset(countries)))
         return out, extra
 
 

@@ -29,6 +29,7 @@ from assistant.knowledge.matching import (
 )
 
 _MAX_TEXT = 500  # a live comment; longer input is cut, not scanned
+_NAME_WORD_ZIPF = 4.5  # a name word more frequent than this is an ordinary word ("bank")
 _Tag = tuple[str, object]
 
 
@@ -58,7 +59,9 @@ class GroundedUnderstanding(Understanding):
 _PLACE_TOPICS = frozenset({Topic.SHIPPING, Topic.DELIVERY, Topic.PAYMENT})
 # Flags that change an answer's content (not only its wording).
 _ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", "this", "bare",
-                           "restock"})
+                           "restock", "expiry", "origin"})
+# Questions no field answers, whatever topic words they hold.
+_HOST_FLAGS = frozenset({"restock", "expiry", "origin"})
 
 
 @dataclass(slots=True)
@@ -181,6 +184,8 @@ class Understands:
             for c in p.colors:
                 for name in c.name.values():
                     b.add(name, ("pcolor", c.id))
+        for word, sku in self._name_words().items():
+            b.add(word, ("alias", sku))
         for e in m.faq:
             for qs in e.questions.values():
                 for q in qs:
@@ -208,6 +213,19 @@ class Understands:
                 for name in names:
                     b.add(name, ("country", d.country))
         return b
+
+    def _name_words(self) -> dict[str, str]:
+        """Words of product names that name one product on their own: viewers say "耳機" for
+        "QuietPods 主動降噪真無線藍牙耳機", "jacket" for the "City Shell ... Hooded Jacket". A word
+        counts when only one product's names hold it, it is not among the language's most
+        frequent words, and it is no topic, flag, colour or country word of the pack."""
+        owners: dict[str, set[str]] = {}
+        for p in self.market.products:
+            for lang, name in p.name.items():
+                for w in words(normalize(name), lang).split():
+                    if _name_word_ok(w, lang):
+                        owners.setdefault(w, set()).add(p.sku)
+        return {w: next(iter(skus)) for w, skus in owners.items() if len(skus) == 1}
 
     def _faq_token_index(self) -> list[tuple[frozenset[str], str]]:
         """FAQ phrasings as word sets, for questions worded differently from the file
@@ -272,13 +290,13 @@ class Understands:
     ) -> GroundedUnderstanding:
         # The result depends on history only through the product the viewer last named, so
         # that product is part of the memo key: a burst of the same words costs one analysis.
-        history_sku, history_country = self._history_context(history, lang)
+        history_sku, history_country, history_colors = self._history_context(history, lang)
         return self._understand(text[:_MAX_TEXT], lang, on_stage_sku, history_sku,
-                                history_country)
+                                history_country, history_colors)
 
     def _understand_uncached(
         self, text: str, lang: str, on_stage_sku: str | None, history_sku: str | None,
-        history_country: str | None = None,
+        history_country: str | None = None, history_colors: tuple = (),
     ) -> GroundedUnderstanding:
         raw = nfkc(text)
         norm = normalize(raw)
@@ -326,6 +344,10 @@ class Understands:
 
         size, asked_size = self._size_for(product, letter_sizes, numbers)
         color = self._color_for(product, s.colors)
+        if color is None and not s.colors and product is not None and (
+                product.sku == history_sku and not s.products and (size or asked_size)):
+            # "M?" after "the jacket in burgundy?": the same variant hunt, one more detail.
+            color = self._color_for(product, list(history_colors))
         if product is not None and s.colors and color is None:
             flags.add("color_missing")
 
@@ -359,10 +381,13 @@ class Understands:
             # Answered from the product's own fields, or by the host: never with a
             # neighbouring fact (its price, its delivery time).
             topics = [t for t in topics if t in (Topic.WARRANTY, Topic.CARE)]
-        if "restock" in flags:
-            # When a sold-out item comes back is not in the data: the host's question, unless
-            # the market's own sentences say it.
+        if flags & _HOST_FLAGS:
+            # When a sold-out item comes back, its expiry date, where it is made: no field holds
+            # them. The host's question, unless the market's own sentences say it; a country
+            # in such a question ("made in China?") is not a destination.
             topics = [Topic.UNKNOWN]
+            if "origin" in flags:
+                countries = []
         if not topics:
             # "Is there ...?" / "ada?" asks about stock only when something is named.
             named = bool(size or asked_size or s.colors or s.products or "this" in flags)
@@ -446,25 +471,30 @@ class Understands:
 
     def _history_context(
         self, history: Sequence[Turn], lang: str
-    ) -> tuple[str | None, str | None]:
-        """The product and the country the viewer talked about most recently (their own turns
-        only: our replies list several products when asking which one)."""
+    ) -> tuple[str | None, str | None, tuple]:
+        """The product, the country and the colours the viewer talked about most recently
+        (their own turns only: our replies list several products when asking which one)."""
         sku = country = None
+        colors: tuple = ()
         for turn in reversed(history):
             if turn.role != "viewer":
                 continue
-            named_sku, named_country = self._named_product(turn.text, turn.lang or lang)
-            sku = sku or named_sku
+            named_sku, named_country, named_colors = self._named_product(
+                turn.text, turn.lang or lang)
+            if sku is None and named_sku is not None:
+                sku, colors = named_sku, colors or named_colors
+            colors = colors or (named_colors if sku is None else ())
             country = country or named_country
             if sku and country:
                 break
-        return sku, country
+        return sku, country, colors
 
-    def _named_product(self, text: str, lang: str) -> tuple[str | None, str | None]:
+    def _named_product(self, text: str, lang: str) -> tuple[str | None, str | None, tuple]:
         # Every follow-up re-reads the viewer's earlier turns; the same texts recur turn after
         # turn (and across a burst), so the lookup is memoized per engine (see __init__).
         s = self._scan(normalize(text[:_MAX_TEXT]), lang)
-        return (s.products[0] if s.products else None), (s.countries[0] if s.countries else None)
+        return ((s.products[0] if s.products else None),
+                (s.countries[0] if s.countries else None), tuple(s.colors))
 
     @staticmethod
     def _fits(p: Product, sizes: list[str], numbers: list[str], colors: list) -> bool:
@@ -502,6 +532,16 @@ class Understands:
                 if color_matches(c, kind, value):
                     return c.id
         return None
+
+
+def _name_word_ok(word: str, lang: str) -> bool:
+    # Latin-script words only: a segmenter's pieces of a Chinese name ("鶯歌手作" gives "歌手",
+    # singer) and Korean stems that take any ending ("충전" in "충전재") name nothing.
+    if not (word.isascii() and word.isalpha()) or len(word) < 4:
+        return False
+    if places.find(word, lang, lambda _: False) or passages.zipf(word, lang) >= _NAME_WORD_ZIPF:
+        return False  # "Bandung" in a shoe's name is the city; "stand", "cloud" are words
+    return not any(a == 0 and b == len(word) for a, b, _ in lexicon_matcher(lang).find(word))
 
 
 def unique(topics: Iterable[Topic]) -> list[Topic]:

@@ -29,8 +29,10 @@ A pack is everything the service knows about one language; adding a language is 
   claims         number and currency words and claim phrases the LLM guard reads
 
 Phrase syntax: "~phrase" is weak (counts only when no ordinary phrase of another topic matched);
-"phrase*" is a prefix (any ending). Phrases are normalized like messages (NFKC, casefold,
-accents stripped for Latin and Arabic script), so they are written naturally.
+"phrase*" is a prefix (any ending); "a … b" (or "a ... b") is a then b with up to four words
+between ("where … made": "where is the charging stand made"). Phrases are normalized like
+messages (NFKC, casefold, accents stripped for Latin and Arabic script), so they are written
+naturally.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ REPLY_KEYS: dict[str, tuple[str, ...]] = {
 #   warranty     asks about a warranty or guarantee
 #   care         asks how to wash or care for the product
 FLAGS = ("this", "thanks", "cod", "installments", "size_word", "reward", "warranty", "care",
-         "restock")
+         "restock", "expiry", "origin")
 MEASURES = ("body_width", "chest", "length", "waist", "hip", "foot_length", "shoulder",
             "sleeve", "inseam", "width", "height", "bust")
 SIGNALS = ("buy_now", "how_to_buy", "bulk", "asks_for_human", "payment")
