@@ -74,7 +74,9 @@ def test_terms_meet_across_word_forms_and_drop_grammar():
     assert set(terms("충전재", "ko")) <= set(terms("충전재는", "ko"))
     assert "까지" not in terms("언제까지", "ko")
     # Chinese: the segmenter's words, not lone grammatical characters.
-    assert terms("精華液有酒精嗎", "zh") == ["精華液", "酒精"]
+    assert terms("精華液有酒精嗎", "zh") == ["精华液", "酒精"]
+    # ... and either set of characters: Traditional meets Simplified.
+    assert terms("貨到付款", "zh") == terms("货到付款", "zh")
     # The most frequent words of a language are no evidence.
     assert terms("how long does it take", "en") == []
 

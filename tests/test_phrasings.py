@@ -116,3 +116,40 @@ def test_a_follow_up_keeps_the_colour_named_before(sea):
     assert u.sku == "SEA-HOOD-01" and u.size == "M" and u.color == "black"
     # A new colour in the message wins over the earlier one.
     assert sea.understand("M in sky blue?", "en", history=history).color != "black"
+
+
+@pytest.mark.parametrize(("text", "lang", "country"), [
+    ("california", "en", "US"),  # a state's own name is frequent because it is written about
+    ("texas", "en", "US"),
+    ("antalya", "tr", "TR"),
+    ("penang", "en", "MY"),
+])
+def test_regions_written_about_in_their_own_language_are_places(text, lang, country):
+    from assistant.knowledge import places
+
+    assert [c for _, c, _ in places.find(text, lang, lambda _: False)] == [country]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("store", "en"),  # a Slovenian region, but a shop first
+    ("vienne", "fr"),  # an Austrian region in French, but "come" first
+    ("male", "en"),
+    ("southern", "en"),
+])
+def test_region_names_that_are_words_first_are_not_places(text, lang):
+    from assistant.knowledge import places
+
+    assert places.find(text, lang, lambda _: False) == []
+
+
+def test_a_greeting_that_names_a_place_asks_nothing(sea):
+    u = sea.understand("hiii from Penang 👋", "en")
+    assert u.topic.value == "greeting" and not sea.answer(u, "en").needs_host
+
+
+def test_one_word_of_a_product_name_names_it():
+    # tw's running shoes are "Cloudstep Lightweight Running Shoes"; no alias says "cloudstep".
+    tw = GroundedEngine(load_market(PROMPTS.parent / "bench" / "answers" / "markets" / "tw"))
+    assert tw.understand("which size cloudstep for a 25 cm foot?", "en").sku == "TW-SNK-02"
+    # Everyday words of a name ("running") name nothing.
+    assert tw.understand("is running ok in the rain?", "en").sku is None

@@ -29,6 +29,7 @@ from assistant import languages
 from assistant.dialogue import Topic
 from assistant.knowledge.market import Market
 from assistant.knowledge.matching import is_unspaced, normalize, words
+from assistant.knowledge.replies import to_simplified
 
 _COMMON_ZIPF = 5.3  # words this frequent in the language ("the", "how", "có") carry no topic
 _SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
@@ -115,7 +116,11 @@ def terms(text: str, lang: str) -> list[str]:
     """The retrieval terms of a text (see the module docstring)."""
     common = common_words(lang)
     stem = _stem(lang)
-    glued = languages.has(lang) and languages.pack(lang).script.words == "glued"
+    script = languages.pack(lang).script if languages.has(lang) else None
+    glued = script is not None and script.words == "glued"
+    if script is not None and script.traditional:
+        # Chinese in either set of characters meets: "货到付款" asks about "貨到付款".
+        text = to_simplified(text)
     out: list[str] = []
     for tok in words(normalize(text), lang).split():
         if tok in common or not any(c.isalnum() for c in tok):

@@ -44,10 +44,13 @@ MIN_CITY_POPULATION = 100_000
 # a city big enough that viewers name it (London, Paris and Dubai are frequent words too).
 BIG_CITY = 1_000_000
 _FREQUENT = 2e-5
+# A state's or region's own name is frequent because its own country writes about it
+# ("California", "Texas": zipf 4.9-5.0); above this it is a word first ("central", "norte").
+_FREQUENT_REGION = 1.25e-4
 # Territory codes that are regions or placeholders, not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
 _MAX_WORDS = 4
-_INDEX_VERSION = 1  # bump when _build_index changes
+_INDEX_VERSION = 2  # bump when _build_index changes
 Preference = Callable[[str], bool]  # True for a country the market ships to
 
 
@@ -141,17 +144,46 @@ def _city_names() -> Iterable[tuple[str, str, int, bool]]:
 
 
 @cache
-def _frequent_words() -> frozenset[str]:
+def _frequent_words() -> dict[str, dict[str, float]]:
+    """Normalized words at least _FREQUENT in a pack language: word -> {language: frequency}."""
     from wordfreq import get_frequency_dict
 
-    out: set[str] = set()
+    out: dict[str, dict[str, float]] = {}
     for lang in languages.codes():
         try:
             freq = get_frequency_dict(lang)
         except LookupError:
             continue
-        out.update(normalize(w) for w, f in freq.items() if f >= _FREQUENT)
-    return frozenset(out)
+        for w, f in freq.items():
+            if f >= _FREQUENT:
+                by_lang = out.setdefault(normalize(w), {})
+                by_lang[lang] = max(by_lang.get(lang, 0.0), f)
+    return out
+
+
+@cache
+def _own_languages(country: str) -> frozenset[str]:
+    """A country's official languages (CLDR)."""
+    from babel.languages import get_territory_language_info
+
+    info = get_territory_language_info(country)
+    return frozenset(lang.split("_")[0] for lang, i in info.items()
+                     if i.get("official_status") in ("official", "de_facto_official"))
+
+
+def _a_word_first(norm: str, country: str, weight: int, main: bool) -> bool:
+    """Whether a place name is, to viewers, first an everyday word (see _FREQUENT)."""
+    by_lang = _frequent_words().get(norm)
+    if not by_lang:
+        return False
+    if weight >= BIG_CITY and (main or not norm.isascii()):
+        return False  # a big city's own name, or its name in a non-Latin script
+    if weight == _REGION and max(by_lang.values()) < _FREQUENT_REGION:
+        # A region written about most in its own country's language ("Texas", "Antalya",
+        # "沖縄") is a place; most frequent in another language it is that language's word
+        # ("store", Slovenia; "vienne", Austria in French).
+        return max(by_lang, key=by_lang.__getitem__) not in _own_languages(country)
+    return True
 
 
 def _cache_file() -> Path:
@@ -194,7 +226,6 @@ def _index() -> dict[str, tuple[tuple[str, int], ...]]:
 
 def _build_index() -> dict[str, tuple[tuple[str, int], ...]]:
     everyday = _everyday_words()
-    frequent = _frequent_words()
     found: dict[str, dict[str, int]] = {}
     for name, code, weight, main in (*_subdivision_names(), *_city_names()):
         if code not in territory_codes():
@@ -202,8 +233,8 @@ def _build_index() -> dict[str, tuple[tuple[str, int], ...]]:
         norm = normalize(name)
         if _too_short(norm) or norm in everyday or len(norm.split()) > _MAX_WORDS:
             continue
-        if norm in frequent and not (weight >= BIG_CITY and (main or not norm.isascii())):
-            continue  # a big city's own name, or its name in a non-Latin script, stays
+        if _a_word_first(norm, code, weight, main):
+            continue
         by_country = found.setdefault(norm, {})
         by_country[code] = max(by_country.get(code, 0), weight)
     log.debug("place index: %d names", len(found))

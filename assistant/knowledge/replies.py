@@ -34,6 +34,10 @@ def _opencc(config: str):
     return opencc.OpenCC(config)
 
 
+def to_simplified(text: str) -> str:
+    return _opencc("t2s").convert(text)
+
+
 def traditional(texts: list[str], lang: str) -> Callable[[str], str] | None:
     """A converter of `lang`'s replies into Traditional characters when the market's own
     `texts` in it are Traditional (most of them change under Traditional -> Simplified);
@@ -41,8 +45,7 @@ def traditional(texts: list[str], lang: str) -> Callable[[str], str] | None:
     config = languages.pack(lang).script.traditional if languages.has(lang) else None
     if config is None or not texts:
         return None
-    to_simplified = _opencc("t2s")
-    changed = sum(to_simplified.convert(t) != t for t in texts)
+    changed = sum(to_simplified(t) != t for t in texts)
     return _opencc(config).convert if changed * 2 > len(texts) else None
 
 

@@ -408,9 +408,12 @@ class Understands:
             short = len(norm) <= 24 and len(s.text.split()) <= 4  # words, in any script
             if size or asked_size or s.colors:
                 topics = [Topic.STOCK]
-            elif countries and (short or "place" not in flags):
+            elif countries and (short or "place" not in flags) and not (
+                    any(t is Topic.GREETING for _, t in strong)
+                    and not _QUESTION_MARKS.intersection(raw)):
                 # "Canada?", "Muscat?": shipping there. A sentence that only names a place
-                # ("can I pick it up in Portland?") asks something we don't know.
+                # ("can I pick it up in Portland?") asks something we don't know; a greeting
+                # that names one ("hiii from Penang 👋") asks nothing.
                 topics = [Topic.SHIPPING]
             elif short and (s.products or "this" in flags and product is not None):
                 topics = [Topic.PRICE]
