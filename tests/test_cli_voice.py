@@ -47,7 +47,7 @@ def test_say_then_voice_demo_runs_the_whole_pipeline(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "heard [en]" in r.stdout and "canada" in r.stdout.lower()
     said = next(line for line in r.stdout.splitlines() if line.startswith("said"))
-    assert "$14.99" in said and "4-7" in said  # the boots' own delivery days, not the default
+    assert "$14.99" in said and "4-7" in said, r.stdout  # the boots' own days, not the default
     for stage in ("endpointing_ms", "stt_ms", "dialogue_first_sentence_ms", "tts_first_chunk_ms",
                   "voice_to_voice_ms"):
         assert stage in r.stdout

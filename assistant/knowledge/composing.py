@@ -502,6 +502,9 @@ class Composes:
             conditions.append(template(lang, "campaign_window").format(n=chosen.window_hours))
         if chosen.max_per_account is not None:
             conditions.append(template(lang, "campaign_limit").format(n=chosen.max_per_account))
+        # Live viewers decide now: when it ends is part of every campaign answer.
+        conditions.append(template(lang, "campaign_ends").format(
+            date=format_date(chosen.ends, lang)))
         if conditions:
             text = join_sentences([end_sentence(text, lang), *conditions], lang)
         return template(lang, "campaign").format(name=m.text(chosen.name, lang), text=text)

@@ -102,6 +102,7 @@ REPLY_KEYS: dict[str, tuple[str, ...]] = {
     "campaign_next": ("date", "name"),
     "campaign_min_order": ("amount",),
     "campaign_limit": ("n",),
+    "campaign_ends": ("date",),
     "campaign_window": ("n",),
     "warranty": ("name", "text"),
     "care": ("name", "text"),
