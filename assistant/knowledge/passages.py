@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import bm25s
 import numpy as np
@@ -109,7 +109,10 @@ def common_words(lang: str) -> frozenset[str]:
 @cache
 def _stem(lang: str) -> Callable[[str], str] | None:
     name = languages.pack(lang).script.stemmer if languages.has(lang) else None
-    return snowballstemmer.stemmer(name).stemWord if name else None
+    if not name:
+        return None
+    # Snowball in pure Python costs ~30 us a word; chat repeats its words.
+    return lru_cache(maxsize=65_536)(snowballstemmer.stemmer(name).stemWord)
 
 
 def terms(text: str, lang: str) -> list[str]:
@@ -151,6 +154,7 @@ class PassageIndex:
         self._market = market
         self._names = names
         self._by_lang: dict[str, tuple[list[Passage], list[list[str]], bm25s.BM25 | None]] = {}
+        self._name_terms: dict[tuple[str, str], frozenset[str]] = {}
 
     def warm(self, lang: str) -> None:
         """Build `lang`'s index now (its word lists take 0.1-0.5 s to load), not on the
@@ -206,11 +210,14 @@ class PassageIndex:
         return df
 
     def name_terms(self, sku: str, lang: str) -> frozenset[str]:
-        p = self._market.product(sku)
-        if p is None:
-            return frozenset()
-        texts = [*p.name.values(), *(a for al in p.aliases.values() for a in al)]
-        return frozenset(t for x in texts for t in terms(x, lang))
+        """The terms of a product's names and aliases (computed once per product)."""
+        hit = self._name_terms.get((sku, lang))
+        if hit is None:
+            p = self._market.product(sku)
+            texts = [*p.name.values(), *(a for al in p.aliases.values() for a in al)] if p else []
+            hit = self._name_terms[(sku, lang)] = frozenset(
+                t for x in texts for t in terms(x, lang))
+        return hit
 
     def _index(self, lang: str) -> tuple[list[Passage], list[list[str]], bm25s.BM25 | None]:
         built = self._by_lang.get(lang)
