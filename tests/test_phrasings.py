@@ -153,3 +153,10 @@ def test_one_word_of_a_product_name_names_it():
     assert tw.understand("which size cloudstep for a 25 cm foot?", "en").sku == "TW-SNK-02"
     # Everyday words of a name ("running") name nothing.
     assert tw.understand("is running ok in the rain?", "en").sku is None
+
+
+def test_a_singular_names_a_plural_alias():
+    # prompts/us: the boots' aliases are "boots", "hiking boots"; a viewer (or Whisper) says "boot".
+    us = GroundedEngine(load_market(PROMPTS / "us"))
+    u = us.understand("Do you ship the boot to Canada?", "en")
+    assert u.sku == "US-BOOT-02" and "4-7" in us.answer(u, "en").text

@@ -115,6 +115,12 @@ def _stem(lang: str) -> Callable[[str], str] | None:
     return lru_cache(maxsize=65_536)(snowballstemmer.stemmer(name).stemWord)
 
 
+def stem(word: str, lang: str) -> str | None:
+    """`word`'s stem by the language's Snowball stemmer; None if it has none."""
+    st = _stem(lang)
+    return st(word) if st is not None else None
+
+
 def terms(text: str, lang: str) -> list[str]:
     """The retrieval terms of a text (see the module docstring)."""
     common = common_words(lang)

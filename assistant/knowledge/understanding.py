@@ -178,9 +178,14 @@ class Understands:
             b.add(p.sku, ("product", p.sku))
             for name in p.name.values():
                 b.add(name, ("product", p.sku))
-            for aliases in p.aliases.values():
+            for alias_lang, aliases in p.aliases.items():
                 for a in aliases:
                     b.add(a, ("alias", p.sku))
+                    # "boot" names the "boots": the alias's stem, where the language has a
+                    # stemmer and the stem is a word of its own (plurals drop their ending).
+                    single = _singular(a, alias_lang)
+                    if single:
+                        b.add(single, ("alias", p.sku))
             for c in p.colors:
                 for name in c.name.values():
                     b.add(name, ("pcolor", c.id))
@@ -535,6 +540,18 @@ class Understands:
                 if color_matches(c, kind, value):
                     return c.id
         return None
+
+
+def _singular(alias: str, lang: str) -> str | None:
+    """A one-word alias's stem when it is the alias minus an ending and a known word of the
+    language ("boots" -> "boot", "sneakers" -> "sneaker"); None otherwise."""
+    word = normalize(alias)
+    if " " in word or not word.isalpha() or len(word) < 5:
+        return None
+    stem = passages.stem(word, lang)
+    if stem is None or stem == word or len(stem) < 4 or not word.startswith(stem):
+        return None
+    return stem if passages.zipf(stem, lang) > 0 else None
 
 
 def _name_word_ok(word: str, lang: str) -> bool:
