@@ -98,12 +98,13 @@ class Composes:
             # The detail the viewer asked about ("refund" in a returns question) follows the
             # topic's rule, unless the rule already said it; a second topic only if the reply
             # stays short.
-            said = normalize(" ".join(parts))
-            fresh = [n for n in notes if normalize(n.text) not in said
-                     and len(n.text) + len(said) <= _MAX_NOTED_CHARS]
-            if fresh:
-                parts.append(end_sentence(fresh[0].text, lang))
-            notes = []
+            if notes:
+                said = normalize(" ".join(parts))
+                fresh = [n for n in notes if normalize(n.text) not in said
+                         and len(n.text) + len(said) <= _MAX_NOTED_CHARS]
+                if fresh:
+                    parts.append(end_sentence(fresh[0].text, lang))
+                notes = []
         if not parts:
             return self.fallback_text(lang), True
         return join_sentences(parts, lang), needs_host

@@ -101,9 +101,8 @@ def common_words(lang: str) -> frozenset[str]:
     """The language's most frequent words (wordfreq) and its pack's stopwords, normalized."""
     pack = languages.pack(lang) if languages.has(lang) else None
     own = {normalize(w) for w in pack.stopwords} if pack else set()
-    freqs = _frequencies(lang)
     cut = 10 ** (_COMMON_ZIPF - 9)
-    return frozenset(own | {normalize(w) for w, f in freqs.items() if f >= cut})
+    return frozenset(own | {w for w, f in _folded(lang).items() if f >= cut})
 
 
 @cache
@@ -150,6 +149,9 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SPLIT.split(text.strip()) if len(s.strip()) >= _MIN_CHARS]
 
 
+_Index = tuple[list[Passage], list[list[str]], "bm25s.BM25 | None", dict[str, int]]
+
+
 class PassageIndex:
     """One market's sentences per language, with a BM25 index each (built when first asked)."""
 
@@ -159,13 +161,13 @@ class PassageIndex:
         # names(text, lang): the SKUs and countries a sentence names (the engine's own scan).
         self._market = market
         self._names = names
-        self._by_lang: dict[str, tuple[list[Passage], list[list[str]], bm25s.BM25 | None]] = {}
+        self._by_lang: dict[str, _Index] = {}
         self._name_terms: dict[tuple[str, str], frozenset[str]] = {}
 
     def warm(self, lang: str) -> None:
         """Build `lang`'s index now (its word lists take 0.1-0.5 s to load), not on the
         event loop when the first viewer writes in it."""
-        self._df(lang)
+        self._index(lang)
 
     def passage(self, lang: str, index: int) -> Passage:
         return self._index(lang)[0][index]
@@ -179,7 +181,7 @@ class PassageIndex:
         From `sources` (None: any) one distinctive shared word makes a sentence an answer;
         from elsewhere it takes a strong match (see _distinctive). `ignore`: the terms that
         chose the product (its name)."""
-        passages, corpus, bm = self._index(lang)
+        passages, corpus, bm, df = self._index(lang)
         if bm is None:
             return []
         skip = set(ignore)
@@ -187,7 +189,6 @@ class PassageIndex:
         if not query:
             return []
         scores = bm.get_scores(query)
-        df = self._df(lang)
         hits: list[Hit] = []
         for i in np.argsort(-scores)[:12]:
             score = float(scores[i])
@@ -201,19 +202,11 @@ class PassageIndex:
             # A figure the viewer typed is a claim ("she said 150, right?"): it may add to a
             # match, never make one.
             shared = {t: df[t] for t in query if t in corpus[i] and not t.isdigit()}
-            anchored = sources is None or p.source in sources
-            if _distinctive(shared, len(corpus), strong=not anchored or sources is None):
+            # Outside the asked topic's sources (or with none asked) it takes more.
+            strong = sources is None or p.source not in sources
+            if _distinctive(shared, len(corpus), strong=strong):
                 hits.append(Hit(int(i), score))
         return hits
-
-    @cache  # noqa: B019 - one index per engine, engines live as long as their market
-    def _df(self, lang: str) -> dict[str, int]:
-        """How many of the language's sentences hold each term."""
-        df: dict[str, int] = {}
-        for c in self._index(lang)[1]:
-            for t in set(c):
-                df[t] = df.get(t, 0) + 1
-        return df
 
     def name_terms(self, sku: str, lang: str) -> frozenset[str]:
         """The terms of a product's names and aliases (computed once per product)."""
@@ -225,7 +218,8 @@ class PassageIndex:
                 t for x in texts for t in terms(x, lang))
         return hit
 
-    def _index(self, lang: str) -> tuple[list[Passage], list[list[str]], bm25s.BM25 | None]:
+    def _index(self, lang: str) -> _Index:
+        """`lang`'s sentences, their terms, their BM25 index and each term's sentence count."""
         built = self._by_lang.get(lang)
         if built is None:
             passages, extra = self._collect(lang)
@@ -234,7 +228,11 @@ class PassageIndex:
             if any(corpus):
                 bm = bm25s.BM25()
                 bm.index([c or ["\x00"] for c in corpus], show_progress=False)
-            built = self._by_lang[lang] = (passages, corpus, bm)
+            df: dict[str, int] = {}
+            for c in corpus:
+                for t in set(c):
+                    df[t] = df.get(t, 0) + 1
+            built = self._by_lang[lang] = (passages, corpus, bm, df)
         return built
 
     def _collect(self, lang: str) -> tuple[list[Passage], dict[int, list[str]]]:
@@ -276,7 +274,6 @@ class PassageIndex:
             extra[len(out)] = [t for q in e.questions.get(lang, []) for t in terms(q, lang)]
             out.append(Passage(answer, scope, "faq", frozenset(countries)))
         return out, extra
-
 
 
 def _distinctive(shared: dict[str, int], n_sentences: int, *, strong: bool) -> bool:

@@ -220,10 +220,10 @@ class Understands:
         return b
 
     def _name_words(self) -> dict[str, str]:
-        """Words of product names that name one product on their own: viewers say "耳機" for
-        "QuietPods 主動降噪真無線藍牙耳機", "jacket" for the "City Shell ... Hooded Jacket". A word
-        counts when only one product's names hold it, it is not among the language's most
-        frequent words, and it is no topic, flag, colour or country word of the pack."""
+        """Words of product names that name one product on their own: viewers say "jacket"
+        for the "City Shell ... Hooded Jacket", "cloudstep" for "Cloudstep Lightweight Running
+        Shoes". A word counts when only one product's names hold it and it passes
+        _name_word_ok (Latin script, no place, not a frequent word, no pack word)."""
         owners: dict[str, set[str]] = {}
         for p in self.market.products:
             for lang, name in p.name.items():
@@ -489,9 +489,9 @@ class Understands:
                 continue
             named_sku, named_country, named_colors = self._named_product(
                 turn.text, turn.lang or lang)
-            if sku is None and named_sku is not None:
-                sku, colors = named_sku, colors or named_colors
-            colors = colors or (named_colors if sku is None else ())
+            if sku is None:  # colours named up to (and with) the product's turn count
+                colors = colors or named_colors
+                sku = named_sku
             country = country or named_country
             if sku and country:
                 break
