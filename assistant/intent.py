@@ -17,6 +17,8 @@ Latin-script languages are matched on a case-folded, accent-stripped form with w
 Korean and Arabic are matched as substrings (no spaces, or particles glued to words). English
 patterns are also tried for every language because viewers code-switch ("add to cart", "cod").
 A short negation window ("don't want to buy", "不要买", "ไม่เอา") cancels buy/bulk matches.
+Naming someone else who buys ("my friend") with a campaign asked cancels buy matches: the
+question is about the relay's rules.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class _LangRules:
     number_words: re.Pattern[str] | None
     negators: frozenset[str]
     negator_suffix: re.Pattern[str] | None
+    others: re.Pattern[str] | None
 
 
 def _compile_lang(lang: str) -> _LangRules:
@@ -137,6 +140,9 @@ def _compile_lang(lang: str) -> _LangRules:
             rf"(?<!\w)(?:{'|'.join(pack.intent.number_words)})(?P<unit>\s+(?:{units}))?(?!\w)"
         )
     suffix = "|".join(pack.intent.negator_suffix)
+    others = "|".join(f"(?:{p})" for p in pack.intent.others)
+    if others and not spaceless:
+        others = rf"(?<!\w)(?:{others})(?!\w)"
     return _LangRules(
         lang=lang,
         spaceless=spaceless,
@@ -145,6 +151,7 @@ def _compile_lang(lang: str) -> _LangRules:
         number_words=number_words,
         negators=frozenset(pack.intent.negators),
         negator_suffix=re.compile(f"(?:{suffix})$") if suffix else None,
+        others=re.compile(others) if others else None,
     )
 
 
@@ -165,6 +172,25 @@ def _fold_latin(text: str) -> str:
 
 def _fold_other(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC_FOLD)
+
+
+def names_others(text: str, lang: str) -> bool:
+    """Whether a message names someone else who buys ("my friend", "친구", "صديقتي"), in its
+    language, English, or (for a non-Latin script) any unspaced lexicon."""
+    rules = _rules_of(lang)
+    latin = _fold_latin(text)
+    pool = [r for r in (rules, _rules_of("en")) if r is not None]
+    if any(r.others is not None and r.others.search(latin) for r in pool):
+        return True
+    if text.isascii():
+        return False
+    other = _fold_other(text)
+    return any(r.others is not None and r.others.search(other) for r in _all_spaceless())
+
+
+@cache
+def _rules_of(lang: str) -> _LangRules | None:
+    return _compile_lang(lang) if languages.has(lang) else None
 
 
 class IntentScorer:
@@ -208,6 +234,11 @@ class IntentScorer:
             for rules in pool:
                 self._match(rules, other, found)
             self._spaceless_quantity(other, found)
+
+        if Topic.CAMPAIGN in topics and names_others(text, lang):
+            # "My friend ordered with my link, does it count?": the relay's rules, asked about
+            # a friend's order. Bulk and asking for a person still count.
+            found -= {BUY_NOW, HOW_TO_BUY, QUANTITY}
 
         if self._repeated_pre_sales(topics, history):
             found.add(REPEATED_PRE_SALES)

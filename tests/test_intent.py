@@ -240,3 +240,21 @@ def test_banking77_payment_complaints_are_not_buyers(scorer: IntentScorer) -> No
     rows = _read("banking77_payment_refund_subset_test.tsv")
     flagged = sum(_hands_off(scorer.score(text, "en")) for text, _ in rows)
     assert flagged / len(rows) <= 0.05
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("my friend bought with my link, does it count for the relay?", "en"),
+    ("친구가 제 링크로 가입해서 2만원어치 샀는데 인정돼요??", "ko"),
+    ("صديقتي سجلت من رابطي وطلبت بـ 60 درهم، تنحسب لي؟", "ar"),
+    ("arkadaşım linkimden sipariş verdi, sayılıyor mu?", "tr"),
+    ("朋友用我的連結下單了，有算嗎？", "zh"),
+])
+def test_a_friends_order_asked_about_a_campaign_is_not_buy_intent(scorer, text, lang):
+    assert scorer.score(text, lang, topics=[Topic.CAMPAIGN]).score < THRESHOLD
+
+
+def test_buying_for_a_friend_is_still_buy_intent(scorer):
+    # Without a campaign asked, a friend is who it is for.
+    assert scorer.score("I want to buy one for my friend", "en",
+                        topics=[Topic.PRICE]).score >= THRESHOLD
+    assert scorer.score("quero comprar para minha amiga", "pt").score >= THRESHOLD

@@ -95,3 +95,56 @@ def test_a_pack_names_a_real_stemmer(tmp_path):
     broken.write_text(text.replace("stemmer: english", "stemmer: klingon"), encoding="utf-8")
     _, problems = languages.check(tmp_path)
     assert any("klingon" in p for p in problems)
+
+
+def _gulf_without_rule_fields(tmp_path: Path) -> GroundedEngine:
+    """The shipped gulf market as an operator might first write it: the destination and return
+    rules only in the notes (the per-destination COD fields and excluded_skus removed)."""
+    import re
+    import shutil
+
+    folder = tmp_path / "gulf"
+    shutil.copytree(PROMPTS / "gulf", folder)
+    market = (folder / "market.yaml").read_text(encoding="utf-8")
+    market = re.sub(r", cash_on_delivery: (?:true|false)|, installments: false", "", market)
+    market = market.replace("    excluded_skus:\n    - GULF-SRM-03\n", "")
+    # One product per exception sentence.
+    market = market.replace("unless it arrived damaged, and an abaya",
+                            "unless it arrived damaged. An abaya")
+    (folder / "market.yaml").write_text(market, encoding="utf-8")
+    return GroundedEngine(load_market(folder))
+
+
+def test_a_note_naming_the_destination_beats_the_default(tmp_path):
+    engine = _gulf_without_rule_fields(tmp_path)
+
+    def ask(text: str, lang: str = "en") -> str:
+        return engine.answer(engine.understand(text, lang), lang).text
+
+    # The default says COD everywhere; the note says not to Oman, and how to pay instead.
+    oman = ask("cash on delivery to muscat?")
+    assert "not available for delivery to Oman" in oman and "Apple Pay" in oman
+    assert "is available in Oman" not in oman
+    assert "Kuwait" in ask("can i pay cod in kuwait?")
+    # Asked without a destination: the notes' exceptions are part of the answer.
+    assert "Oman" in ask("cod available?")
+    assert "عُمان" in ask("في دفع عند الاستلام لعمان؟", "ar")
+
+
+def test_a_note_naming_the_product_beats_the_general_rule(tmp_path):
+    engine = _gulf_without_rule_fields(tmp_path)
+    u = engine.understand("opened it and my skin hates it, can I send it back for a refund?",
+                          "en", on_stage_sku="GULF-SRM-03")
+    reply = engine.answer(u, "en").text
+    assert "14 days" in reply and "cannot be returned once its seal is opened" in reply
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Traditional characters are cut where their Simplified twins are ("順豐", "貨到付款").
+    ("香港、澳門可選順豐貨到付款。", "香港 澳門 可選 順豐 貨到付款"),
+    ("新加坡和馬來西亞不提供貨到付款", "新加坡 和 馬來西亞 不 提供 貨到付款"),
+])
+def test_traditional_chinese_is_segmented_like_simplified(text, expected):
+    from assistant.knowledge.matching import normalize, words
+
+    assert words(normalize(text), "zh") == expected

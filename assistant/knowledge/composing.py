@@ -444,6 +444,12 @@ class Composes:
         pay = m.policies.payment
         if country is not None and country in self._destinations:
             name = self._country_name(country, lang)
+            own = self._passages.specific(lang, "payment", country=country,
+                                          flags=frozenset({"cod"}))
+            if own and self._destinations[country].cash_on_delivery is None:
+                # No field for this destination, but the operator's note names it: the note
+                # ("not offered in Singapore; pay by card") is the rule, not the default.
+                return end_sentence(self._passages.passage(lang, own[0]).text, lang)
             if not self._cod(country):
                 # Where it is not offered, say how they can pay instead.
                 methods = [m.method_name(x, lang) for x in pay.methods
@@ -462,6 +468,12 @@ class Composes:
                 names = join_list([self._country_name(c, lang) for c in no], lang)
                 text = join_sentences([text, template(lang, "cod_no_in").format(country=names)],
                                       lang)
+            elif all(d.cash_on_delivery is None for d in self._destinations.values()):
+                # No destination has its own rule, but the notes name some: they are the
+                # exceptions ("not offered in Singapore or Malaysia").
+                own = self._passages.specific(lang, "payment", flags=frozenset({"cod"}))
+                text = join_sentences([text, *(end_sentence(self._passages.passage(
+                    lang, i).text, lang) for i in own[:3])], lang)
         if pay.cod_max_order is not None:
             text = join_sentences([text, template(lang, "cod_limit").format(
                 amount=self._money(pay.cod_max_order, lang))], lang)

@@ -65,10 +65,11 @@ class GroundedEngine(Understands, Composes, StatesFacts):
             self._market_matcher.matcher(lang)
             self._passages.warm(lang)
 
-    def _named_in(self, text: str, lang: str) -> tuple[list[str], list[str]]:
-        """The products (by name or alias) and the countries a text names, in order."""
+    def _named_in(self, text: str, lang: str) -> tuple[list[str], list[str], frozenset[str]]:
+        """The products (by name or alias) and the countries a text names, in order, and the
+        pack's flags it holds ("cod", "installments")."""
         s = self._scan(normalize(text), lang)
-        return s.products, s.countries
+        return s.products, s.countries, frozenset(s.flags)
 
     def answer(self, understanding: Understanding, lang: str) -> Answer:
         today = self._today()

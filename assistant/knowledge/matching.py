@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from assistant import languages
+from assistant.knowledge.replies import to_simplified
 
 _Tag = tuple[str, object]
 
@@ -132,6 +133,16 @@ def _segment_run(run: str, lang: str) -> str:
         seg = languages.pack(lang).script.segmenter if languages.has(lang) else None
         kind = seg if seg in ("japanese", "chinese") else (
             "japanese" if _KANA.search(run) else "chinese")
+    if kind == "chinese":
+        # jieba's dictionary is Simplified: Traditional text ("可選順豐貨到付款") is cut
+        # where its Simplified twin would be, character for character.
+        simple = to_simplified(run)
+        if simple != run and len(simple) == len(run):
+            out, i = [], 0
+            for t in _segmenter(kind)(simple):
+                out.append(run[i:i + len(t)])
+                i += len(t)
+            return " ".join(t for t in out if t.strip())
     return " ".join(t for t in _segmenter(kind)(run) if t.strip())
 
 

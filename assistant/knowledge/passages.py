@@ -61,6 +61,7 @@ class Passage:
     sku: str | None  # the product it is about; None: the whole market
     source: str  # product field or policy it comes from (see TOPIC_SOURCES)
     countries: frozenset[str] = frozenset()  # the countries it names (it is about them)
+    flags: frozenset[str] = frozenset()  # the pack's flags it holds ("cod": cash on delivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +157,10 @@ class PassageIndex:
     """One market's sentences per language, with a BM25 index each (built when first asked)."""
 
     def __init__(
-        self, market: Market, names: Callable[[str, str], tuple[list[str], list[str]]]
+        self, market: Market,
+        names: Callable[[str, str], tuple[list[str], list[str], frozenset[str]]],
     ) -> None:
-        # names(text, lang): the SKUs and countries a sentence names (the engine's own scan).
+        # names(text, lang): the SKUs, countries and flags a sentence names (the engine's scan).
         self._market = market
         self._names = names
         self._by_lang: dict[str, _Index] = {}
@@ -208,6 +210,23 @@ class PassageIndex:
                 hits.append(Hit(int(i), score))
         return hits
 
+    def specific(
+        self, lang: str, source: str, *, sku: str | None = None, country: str | None = None,
+        flags: frozenset[str] = frozenset(),
+    ) -> list[int]:
+        """The policy sentences (of `source`) about exactly this product, or naming this
+        country (None: any) and holding one of `flags`: the operator's own exception ("the
+        serum cannot be returned once opened", "no cash on delivery to Singapore"), which
+        beats the general rule whatever words the question used."""
+        out = []
+        for i, p in enumerate(self._index(lang)[0]):
+            if p.source != source:
+                continue
+            if sku is not None and p.sku == sku or (
+                    flags & p.flags and (country in p.countries if country else p.countries)):
+                out.append(i)
+        return out
+
     def name_terms(self, sku: str, lang: str) -> frozenset[str]:
         """The terms of a product's names and aliases (computed once per product)."""
         hit = self._name_terms.get((sku, lang))
@@ -242,11 +261,11 @@ class PassageIndex:
 
         def add(text: str, source: str, sku: str | None = None) -> None:
             for s in sentences(text):
-                skus, countries = self._names(s, lang)
+                skus, countries, flags = self._names(s, lang)
                 named = [x for x in skus if x != sku]
                 # A policy sentence naming exactly one product is about that product.
                 scope = sku if sku is not None else (named[0] if len(set(named)) == 1 else None)
-                out.append(Passage(s, scope, source, frozenset(countries)))
+                out.append(Passage(s, scope, source, frozenset(countries), flags))
 
         for p in m.products:
             for field, source in ((p.material, "material"), (p.care, "care"),
@@ -269,10 +288,10 @@ class PassageIndex:
             # An FAQ answer is written as an answer: it stays whole, and its phrasings count
             # as its words. One naming a single product is about that product.
             answer = m.text(e.answer, lang).strip()
-            skus, countries = self._names(answer, lang)
+            skus, countries, flags = self._names(answer, lang)
             scope = skus[0] if len(set(skus)) == 1 else None
             extra[len(out)] = [t for q in e.questions.get(lang, []) for t in terms(q, lang)]
-            out.append(Passage(answer, scope, "faq", frozenset(countries)))
+            out.append(Passage(answer, scope, "faq", frozenset(countries), flags))
         return out, extra
 
 

@@ -38,7 +38,7 @@ from assistant.knowledge.matching import is_unspaced, normalize, phrases
 
 log = logging.getLogger(__name__)
 
-MIN_CITY_POPULATION = 100_000
+MIN_CITY_POPULATION = 15_000
 # A place name that is also a frequent word in a market language ("gente", "para", "mobile":
 # zipf >= 4.3, twice in 100,000 words; wordfreq) is that word, unless it is the own name of
 # a city big enough that viewers name it (London, Paris and Dubai are frequent words too).

@@ -17,6 +17,7 @@ from functools import cache
 
 from assistant import languages
 from assistant.dialogue import Topic, Turn, Understanding
+from assistant.intent import names_others
 from assistant.knowledge import passages, places
 from assistant.knowledge.market import Product
 from assistant.knowledge.matching import (
@@ -62,6 +63,8 @@ _ANSWER_FLAGS = frozenset({"cod", "installments", "reward", "warranty", "care", 
                            "restock", "expiry", "origin"})
 # Questions no field answers, whatever topic words they hold.
 _HOST_FLAGS = frozenset({"restock", "expiry", "origin"})
+_POLICY_TOPICS = frozenset({Topic.PAYMENT, Topic.SHIPPING, Topic.DELIVERY, Topic.RETURNS})
+_RULE_FLAGS = frozenset({"cod", "installments"})  # payment rules a destination may change
 
 
 @dataclass(slots=True)
@@ -400,6 +403,14 @@ class Understands:
                 t for _, t in sorted(s.weak, key=lambda t: t[0])
                 if t is not Topic.STOCK or named
             )
+        if Topic.CAMPAIGN in topics and Topic.HOW_TO_BUY in topics and names_others(raw, lang):
+            # "My friend signed up with my link and bought, does it count?": the relay's rules.
+            topics.remove(Topic.HOW_TO_BUY)
+        if Topic.STOCK in topics and not (s.products or size or asked_size or s.colors
+                                          or "this" in flags) and _POLICY_TOPICS.intersection(
+                                              topics):
+            # "cod available?", "shipping available to Peru?": the policy is what is available.
+            topics.remove(Topic.STOCK)
         if color is not None and Topic.COLOR in topics:
             # "M in the black colour?" names the colour: it asks whether that one is there.
             topics = unique(Topic.STOCK if t is Topic.COLOR else t for t in topics)
@@ -442,7 +453,8 @@ class Understands:
         for a, b in sorted(s.exact, reverse=True):
             asked = asked[:a] + " " + asked[b:]
         note = self._note(asked, lang, topics, product, looks_like_question(raw),
-                          bare="bare" in flags, country=countries[0] if countries else None)
+                          bare="bare" in flags, country=countries[0] if countries else None,
+                          flags=frozenset(flags))
 
         return GroundedUnderstanding(
             topic=topics[0],
@@ -461,6 +473,7 @@ class Understands:
 
     def _note(self, asked: str, lang: str, topics: list[Topic], product: Product | None,
               question: bool, *, bare: bool, country: str | None,
+              flags: frozenset[str] = frozenset(),
               ) -> tuple[str, tuple[int, ...]] | None:
         """The market's own sentences for what the topics' fields may leave unanswered (in
         `asked`, the message without the words the fields answer exactly): from
@@ -473,9 +486,19 @@ class Understands:
             sources = frozenset(x for t in topics for x in passages.TOPIC_SOURCES.get(t, ()))
         sku = product.sku if product else None
         ignore = self._passages.name_terms(sku, lang) if sku else ()
-        hits = self._passages.search(asked, lang, sku=sku, country=country, sources=sources,
-                                     ignore=ignore)
-        return (lang, tuple(h.index for h in hits)) if hits else None
+        hits = [h.index for h in self._passages.search(
+            asked, lang, sku=sku, country=country, sources=sources, ignore=ignore)]
+        # The operator's exception for this product or this destination comes first, whatever
+        # words were used: "opened it, can I return it?" about the serum gets "the serum cannot
+        # be returned once opened"; "COD to Singapore?" the note that says it is not offered.
+        specific: list[int] = []
+        if Topic.RETURNS in topics and sku is not None:
+            specific += self._passages.specific(lang, "returns", sku=sku)[:1]
+        if Topic.PAYMENT in topics and country is not None and flags & _RULE_FLAGS:
+            specific += self._passages.specific(lang, "payment", country=country,
+                                                flags=flags & _RULE_FLAGS)[:1]
+        hits = list(dict.fromkeys([*specific, *hits]))
+        return (lang, tuple(hits)) if hits else None
 
     def _history_context(
         self, history: Sequence[Turn], lang: str

@@ -187,8 +187,11 @@ class Intent(_Strict):
     negators: list[str] = Field(default_factory=list)  # words before a signal that cancel it
     negator_suffix: list[str] = Field(default_factory=list)  # regex, unspaced scripts: "不"
     negation_breakers: list[str] = Field(default_factory=list)  # "don't know how to buy"
+    # regex: someone else who buys ("my friend"); with a campaign asked, a buy phrase is about
+    # their order ("my friend bought with my link, does it count?"), not this viewer's.
+    others: list[str] = Field(default_factory=list)
 
-    _check = field_validator("units", "quantity_words", "negator_suffix")(_compiles)
+    _check = field_validator("units", "quantity_words", "negator_suffix", "others")(_compiles)
 
     @field_validator("signals")
     @classmethod
