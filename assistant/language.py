@@ -371,21 +371,29 @@ def _romanized_pattern(lang: str) -> re.Pattern[str] | None:
     return _word_pattern(lang, "romanized_markers")
 
 
-# Arabizi writes the letters Latin lacks as digits inside words ("si3r", "ta7t", "3ndkom").
-_DIGIT_LETTER = re.compile(r"[a-z][2375]|[2375][a-z]")
+# Arabizi writes the letters Latin lacks as digits inside words ("si3r", "ta7t", "3ndkom",
+# "6aqm", "ma9as").
+_DIGIT_LETTER = re.compile(r"[a-z][235679]|[235679][a-z]")
+# A word that is Arabizi by its shape alone: a digit-letter between letters ("yin7asboon") or
+# leading two or more letters ("3azamt"), but not an ordinal, a time or a unit ("3rd", "5pm").
+_DIGIT_WORD = re.compile(r"(?<![\w])(?:[a-z]+[235679][a-z]+|[235679][a-z]{2,})(?![\w])")
+_NOT_DIGIT_WORD = re.compile(r"^\d+(?:st|nd|rd|th|am|pm|pcs?|kg|cm|mm|ml|gb|mb|days?|hrs?)$")
 
 
 def _apply_romanized(text: str, codes: Sequence[str], scores: dict[str, float]) -> None:
     """A language of another script typed in Latin letters (Arabizi: "kam el si3r?"): its
     pack's `romanized_markers` claim the text when two of them, or one with Arabizi digits,
-    appear; the reply is then in the language itself."""
+    appear, or two words shaped like Arabizi ("3azamt", "yin7asboon"); the reply is then in
+    the language itself."""
     folded = normalize(text)
     for c in codes:
         rx = _romanized_pattern(c)
         if rx is None:
             continue
         hits = len(rx.findall(folded))
-        if hits >= 2 or (hits == 1 and _DIGIT_LETTER.search(folded)):
+        shaped = [w for w in _DIGIT_WORD.findall(folded) if not _NOT_DIGIT_WORD.match(w)]
+        if hits >= 2 or (hits == 1 and _DIGIT_LETTER.search(folded)) or (
+                len(shaped) >= 2 and languages.pack(c).script.writing == "Arab"):
             total = max(0.5, sum(scores.values()))
             for other in codes:
                 scores[other] = 0.1 * total / max(1, len(codes) - 1) if other != c else 0.9 * total

@@ -61,6 +61,18 @@ def numbers(text: str) -> set[Decimal]:
     return out
 
 
+def holds(folded_text: str, item: object) -> bool:
+    """Whether a folded reply holds a fact. A figure is a whole number: "4,000" is not in
+    "40,000", nor "3" in "30"."""
+    want = fold(item)
+    pattern = re.escape(want)
+    if want[:1].isdigit():
+        pattern = r"(?<![\d.])" + pattern
+    if want[-1:].isdigit():
+        pattern += r"(?!\.?\d)"
+    return re.search(pattern, folded_text) is not None
+
+
 @dataclass
 class Question:
     id: str
@@ -158,10 +170,10 @@ class Scorer:
     def score(self, q: Question, reply: dict) -> dict[str, bool]:
         text = fold(reply.get("text", ""))
         facts = all(
-            any(fold(alt) in text for alt in (item if isinstance(item, list) else [item]))
+            any(holds(text, alt) for alt in (item if isinstance(item, list) else [item]))
             for item in q.must
         )
-        forbidden = any(fold(x) in text for x in q.must_not)
+        forbidden = any(holds(text, x) for x in q.must_not)
         allowed = self.figures_of(q.market) | numbers(q.text) | {
             n for h in q.history for n in numbers(h)}
         invented = numbers(reply.get("text", "")) - allowed

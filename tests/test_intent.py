@@ -258,3 +258,25 @@ def test_buying_for_a_friend_is_still_buy_intent(scorer):
     assert scorer.score("I want to buy one for my friend", "en",
                         topics=[Topic.PRICE]).score >= THRESHOLD
     assert scorer.score("quero comprar para minha amiga", "pt").score >= THRESHOLD
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("+1 我要奶茶色M一件🙋", "zh"),
+    ("幫我留一件霧藍L", "zh"),
+    ("ok im taking it!! the lilac one pls 💜", "en"),
+    ("2 tane alıcam lacivert olandan 🙌", "tr"),
+    ("abgha akhith wa7ed power bank abyadh 🙏", "ar"),
+    ("tamam abgha at6lob el 6aqm el thahabi 🔥", "ar"),
+])
+def test_live_room_buy_messages(scorer, text, lang):
+    assert BUY_NOW in scorer.score(text, lang).reasons
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("size +1 bigger?", "en"),  # "+1" is a buy only as the message itself
+    ("Gence'ye 3500 liralık sipariş versem kargo ücretsiz olur mu?", "tr"),  # "if I ordered"
+    ("現在下單寄台南大概幾天會到？", "zh"),
+    ("이거 3개월 무이자 할부 되나여?", "ko"),  # 3 months, not 3 pieces
+])
+def test_questions_that_mention_ordering_are_not_buy_messages(scorer, text, lang):
+    assert scorer.score(text, lang, topics=[Topic.PAYMENT]).score < THRESHOLD

@@ -207,3 +207,15 @@ def test_unknown_language_fails_at_startup() -> None:
         LanguageDetector().warm([["en", "xx"]])
     with pytest.raises(ValueError):
         LanguageDetector().detect("hello", [])
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # Arabizi by the shape of its words alone (digits for the letters Latin lacks) ...
+    ("3azamt 15 sadeeq, kilhom yin7asboon?", "ar"),
+    ("tamam abgha at6lob el 6aqm el thahabi 🔥", "ar"),
+    # ... but not ordinals, times and sizes.
+    ("see you at 3pm on the 2nd", "en"),
+    ("is the 2nd one in stock? 3xl?", "en"),
+])
+def test_arabizi_is_told_by_its_shape(detector: LanguageDetector, text: str, lang: str) -> None:
+    assert detector.detect(text, ["ar", "en"]).lang == lang

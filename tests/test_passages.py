@@ -148,3 +148,29 @@ def test_traditional_chinese_is_segmented_like_simplified(text, expected):
     from assistant.knowledge.matching import normalize, words
 
     assert words(normalize(text), "zh") == expected
+
+
+@pytest.mark.parametrize(("market", "lang", "text", "facts"), [
+    # A payment method asked about brings the operator's sentence that names it.
+    ("kr", "ko", "도쿄 사는데 Kakao Pay로 결제 가능해요?", ["국내 배송 주문에서만"]),
+    ("gulf", "ar", "fi tabby lel kuwait? 😅", ["4 دفعات"]),
+    # "how much?" with a place and no product: the cost of sending it there.
+    ("eu", "en", "how much to munich?", ["Germany", "4,95"]),
+    # Lone Korean letters ("ㅠㅠ") are emoticons, not part of the word before them.
+    ("kr", "ko", "시드니 사는데 패딩 보내주실수있나요ㅠㅠ 호주요", ["배송하지 않습니다"]),
+    ("gulf", "ar", "توصلون القاهرة؟ 🇪🇬", ["لا نشحن إلى مصر"]),
+])
+def test_the_exact_detail_is_answered(market, lang, text, facts):
+    reply, needs_host = _ask(market, text, lang)
+    assert all(f in reply for f in facts), reply
+    assert not needs_host
+
+
+def test_traditional_replies_keep_the_operators_own_words():
+    from assistant.knowledge.replies import traditional
+
+    convert = traditional(["城市機能防潑水連帽外套"], "zh", keep=lambda: ["限台灣帳戶使用。"])
+    assert convert is not None
+    # The pack's Simplified wording is converted (Taiwan's words too); the operator's
+    # sentence stays as written ("台灣", not the converter's "臺灣").
+    assert convert("支持货到付款。限台灣帳戶使用。") == "支援貨到付款。限台灣帳戶使用。"

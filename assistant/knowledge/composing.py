@@ -148,7 +148,9 @@ class Composes:
             if "ship" in done:
                 return "", False
             done.add("ship")
-            return self._shipping(u, p, lang, with_fee=topic is Topic.SHIPPING)
+            # "When does it arrive, and how much is shipping?": one answer with both.
+            return self._shipping(u, p, lang,
+                                  with_fee=Topic.SHIPPING in (u.topics or (u.topic,)))
         if topic is Topic.RETURNS:
             return self._returns(p, lang), False
         if topic is Topic.PAYMENT:

@@ -48,15 +48,16 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         self._destinations = {d.country: d for d in market.policies.shipping.destinations}
         self._place_preference = self._destinations.__contains__
         self._faq = {e.id: e for e in market.faq}
-        self._script_conversions = {
-            lang: convert for lang in market.languages
-            if (convert := traditional([p.name[lang] for p in market.products
-                                        if lang in p.name], lang)) is not None}
         self._campaigns = {c.id: c for c in market.campaigns}
         self._faq_tokens = self._faq_token_index()
         self._market_matcher = self._build_market_matcher()
         self._named_product = lru_cache(maxsize=8192)(self._named_product)
         self._passages = PassageIndex(market, self._named_in)
+        self._script_conversions = {
+            lang: convert for lang in market.languages
+            if (convert := traditional(
+                [p.name[lang] for p in market.products if lang in p.name], lang,
+                keep=lambda lang=lang: self._own_texts(lang))) is not None}
         self._understand = lru_cache(maxsize=16_384)(self._understand_uncached)
         places.warm()
         for lang in market.languages:  # compiled once per process; the rest on first use
@@ -64,6 +65,21 @@ class GroundedEngine(Understands, Composes, StatesFacts):
             lexicon_matcher(lang)
             self._market_matcher.matcher(lang)
             self._passages.warm(lang)
+
+    def _own_texts(self, lang: str) -> list[str]:
+        """The market's own words in `lang` that a reply may quote: names, campaign texts,
+        installment terms, and every sentence of its free text."""
+        m = self.market
+        out = [m.text(p.name, lang) for p in m.products]
+        out += [m.text(c.name, lang) for p in m.products for c in p.colors]
+        for c in m.campaigns:
+            out += [m.text(x, lang) for x in (c.name, c.reward, c.how_to_join, c.description)
+                    if x]
+        if m.policies.payment.installments:
+            out.append(m.text(m.policies.payment.installments, lang))
+        out += [m.text(e.answer, lang) for e in m.faq]
+        out += [p.text for p in self._passages.sentences(lang)]
+        return out
 
     def _named_in(self, text: str, lang: str) -> tuple[list[str], list[str], frozenset[str]]:
         """The products (by name or alias) and the countries a text names, in order, and the

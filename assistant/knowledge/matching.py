@@ -40,6 +40,10 @@ def _fold_table() -> dict[int, str | None]:
         table[cp] = None
     for cp in [*range(0x064B, 0x0660), 0x0670, 0x0640]:  # Arabic harakat, tatweel
         table[cp] = None
+    # Lone Korean letters are chat's emoticons ("ㅠㅠ", "ㅋㅋ"; NFKC makes them conjoining
+    # jamo, and composes every real syllable): spaces, or they glue onto the word before.
+    for cp in [*range(0x1100, 0x1200), *range(0x3131, 0x318F)]:
+        table[cp] = " "
     for src, dst in {
         "ı": "i", "đ": "d", "ø": "o", "æ": "ae", "ł": "l", "œ": "oe",
         "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",

@@ -171,6 +171,9 @@ class PassageIndex:
         event loop when the first viewer writes in it."""
         self._index(lang)
 
+    def sentences(self, lang: str) -> list[Passage]:
+        return self._index(lang)[0]
+
     def passage(self, lang: str, index: int) -> Passage:
         return self._index(lang)[0][index]
 
@@ -212,18 +215,25 @@ class PassageIndex:
 
     def specific(
         self, lang: str, source: str, *, sku: str | None = None, country: str | None = None,
-        flags: frozenset[str] = frozenset(),
+        flags: frozenset[str] = frozenset(), names: Iterable[str] = (),
     ) -> list[int]:
-        """The policy sentences (of `source`) about exactly this product, or naming this
-        country (None: any) and holding one of `flags`: the operator's own exception ("the
-        serum cannot be returned once opened", "no cash on delivery to Singapore"), which
-        beats the general rule whatever words the question used."""
+        """The policy sentences (of `source`) about exactly this product; or naming this
+        country (None with flags: any), holding one of `flags` when given; or holding one of
+        `names` (a payment method's): the operator's own exception ("the serum cannot be
+        returned once opened", "no cash on delivery to Singapore", "returns from abroad are
+        at the buyer's cost", "LINE Pay works with Taiwan accounts only"), which beats the
+        general rule whatever words the question used."""
+        wanted = [n for n in (normalize(x) for x in names) if n]
         out = []
         for i, p in enumerate(self._index(lang)[0]):
             if p.source != source:
                 continue
-            if sku is not None and p.sku == sku or (
-                    flags & p.flags and (country in p.countries if country else p.countries)):
+            if sku is not None and p.sku == sku:
+                out.append(i)
+            elif (country in p.countries if country else flags and p.countries) and (
+                    not flags or flags & p.flags):
+                out.append(i)
+            elif wanted and any(n in normalize(p.text) for n in wanted):
                 out.append(i)
         return out
 

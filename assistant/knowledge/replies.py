@@ -9,7 +9,7 @@ this runs for every chat message.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import lru_cache
 
@@ -38,15 +38,33 @@ def to_simplified(text: str) -> str:
     return _opencc("t2s").convert(text)
 
 
-def traditional(texts: list[str], lang: str) -> Callable[[str], str] | None:
+def traditional(
+    texts: list[str], lang: str, keep: Callable[[], Iterable[str]] = tuple
+) -> Callable[[str], str] | None:
     """A converter of `lang`'s replies into Traditional characters when the market's own
     `texts` in it are Traditional (most of them change under Traditional -> Simplified);
-    None when they are not, or the pack has no such conversion."""
+    None when they are not, or the pack has no such conversion. The market's own words in
+    `keep()` stay exactly as the operator wrote them (the conversion would make their "台灣"
+    "臺灣"): only the pack's wording is converted."""
     config = languages.pack(lang).script.traditional if languages.has(lang) else None
     if config is None or not texts:
         return None
     changed = sum(to_simplified(t) != t for t in texts)
-    return _opencc(config).convert if changed * 2 > len(texts) else None
+    if changed * 2 <= len(texts):
+        return None
+    convert = _opencc(config).convert
+    # Longest first, so a sentence is restored before a name inside it.
+    restore = sorted({(c, k) for k in keep() if k and (c := convert(k)) != k},
+                     key=lambda pair: -len(pair[0]))
+
+    def run(text: str) -> str:
+        out = convert(text)
+        for converted, own in restore:
+            if converted in out:
+                out = out.replace(converted, own)
+        return out
+
+    return run
 
 
 def template(lang: str, key: str) -> str:
@@ -73,8 +91,9 @@ def format_money(amount: Decimal, currency: str, lang: str) -> str:
 
 @lru_cache(maxsize=512)
 def format_date(day: dt.date, lang: str) -> str:
-    """A short month-and-day date ("Nov 20", "20 nov", "11月20日")."""
-    return format_skeleton("MMMd", day, locale=locale(lang))
+    """A month-and-day date, the month written out as people say it ("November 20",
+    "20 de noviembre", "20 Kasım", "11月20日"): chat reads it aloud and viewers repeat it."""
+    return format_skeleton("MMMMd", day, locale=locale(lang))
 
 
 @lru_cache(maxsize=128)

@@ -253,6 +253,7 @@ class Understands:
         text = words(norm, lang)
         s = Scan([], [], [], [], [], [], [], set(), [], text)
         found: list[tuple[int, int, tuple[_Tag, ...], bool]] = []  # (start, end, tags, market)
+        people: list[tuple[int, tuple[_Tag, ...]]] = []
         for a, b, tags in self._market_matcher.matcher(lang).find(text):
             found.append((a, b, tags, True))
         for a, b, tags in lexicon_matcher(lang).find(text):
@@ -276,9 +277,20 @@ class Understands:
                 rivals = [t for x, y, t, mk in found if not mk and (x, y) == (a, b)]
                 if any(k in ("topic", "country", "flag") for t in rivals for k, _ in t):
                     tags = tuple(t for t in tags if t[0] != "alias")
+            if any(k == "campaign" for k, _ in tags) and names_others(text[a:b], lang):
+                people.append((a, tags))  # "friend" as a relay keyword: see below
+                tags = tuple(t for t in tags if t[0] != "campaign")
             collect(s, a, tags)
             if any(k in ("country", "method") for k, _ in tags):
                 s.exact.append((a, b))
+        if people and not s.campaigns and not (
+                s.countries or s.flags & _RULE_FLAGS
+                or any(t not in (Topic.GREETING, Topic.HOW_TO_BUY) for _, t in s.topics)):
+            # A person word the operator listed as a campaign keyword ("friend") asks about
+            # the campaign only when nothing else is asked (a friend's buying is what a relay
+            # is about): "ship to Shenzhen? my friend lives there" asks about shipping.
+            for a, tags in people:
+                collect(s, a, tuple(t for t in tags if t[0] == "campaign"))
         for pos, code, country_name in places.find(text, lang, self._place_preference):
             if code not in s.countries and not any(x <= pos < y for x, y in spans):
                 s.countries.append(code)
@@ -368,6 +380,10 @@ class Understands:
             for _, t in s.topics
         )):
             strong.append(weak_price[0])
+        elif weak_price and countries and not s.products and not any(
+                t in (Topic.SHIPPING, Topic.DELIVERY) for _, t in s.topics):
+            # "Munich, how much?" with no product named: what it costs to send it there.
+            strong.append((weak_price[0][0], Topic.SHIPPING))
         strong += [(pos, Topic.CAMPAIGN) for pos, _ in s.campaigns]
         if body:
             strong.append((body.start(), Topic.SIZE))
@@ -454,7 +470,7 @@ class Understands:
             asked = asked[:a] + " " + asked[b:]
         note = self._note(asked, lang, topics, product, looks_like_question(raw),
                           bare="bare" in flags, country=countries[0] if countries else None,
-                          flags=frozenset(flags))
+                          flags=frozenset(flags), method=s.methods[0] if s.methods else None)
 
         return GroundedUnderstanding(
             topic=topics[0],
@@ -473,7 +489,7 @@ class Understands:
 
     def _note(self, asked: str, lang: str, topics: list[Topic], product: Product | None,
               question: bool, *, bare: bool, country: str | None,
-              flags: frozenset[str] = frozenset(),
+              flags: frozenset[str] = frozenset(), method: str | None = None,
               ) -> tuple[str, tuple[int, ...]] | None:
         """The market's own sentences for what the topics' fields may leave unanswered (in
         `asked`, the message without the words the fields answer exactly): from
@@ -494,9 +510,14 @@ class Understands:
         specific: list[int] = []
         if Topic.RETURNS in topics and sku is not None:
             specific += self._passages.specific(lang, "returns", sku=sku)[:1]
+        if Topic.RETURNS in topics and country is not None:
+            specific += self._passages.specific(lang, "returns", country=country)[:1]
         if Topic.PAYMENT in topics and country is not None and flags & _RULE_FLAGS:
             specific += self._passages.specific(lang, "payment", country=country,
                                                 flags=flags & _RULE_FLAGS)[:1]
+        if Topic.PAYMENT in topics and method is not None:
+            specific += self._passages.specific(
+                lang, "payment", names=(method, self.market.method_name(method, lang)))[:1]
         hits = list(dict.fromkeys([*specific, *hits]))
         return (lang, tuple(hits)) if hits else None
 
