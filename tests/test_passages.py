@@ -174,3 +174,21 @@ def test_traditional_replies_keep_the_operators_own_words():
     # The pack's Simplified wording is converted (Taiwan's words too); the operator's
     # sentence stays as written ("台灣", not the converter's "臺灣").
     assert convert("支持货到付款。限台灣帳戶使用。") == "支援貨到付款。限台灣帳戶使用。"
+
+
+@pytest.mark.parametrize(("market", "lang", "stage", "text", "absent"), [
+    # Pairs of one Korean word are one word's evidence: "보내주실수있나요" (can you send)
+    # shares one pair with a tax-invoice FAQ's "보내주시면", which is no answer.
+    ("kr", "ko", None, "시드니 사는데 패딩 보내주실수있나요 호주요", "세금계산서"),
+    # The pack's own topic words ("order", "reach") are the asking, not a detail of a
+    # returns note ("... after the item reaches our warehouse").
+    ("gulf", "en", None, "if i order today when will it reach riyadh?", "refund"),
+])
+def test_the_asking_words_select_no_sentence(market, lang, stage, text, absent):
+    reply, _ = _ask(market, text, lang, stage)
+    assert absent not in reply.casefold(), reply
+
+
+def test_a_korean_word_with_its_particle_meets_the_sentence():
+    reply, needs_host = _ask("kr", "ko", "충전재 머에요? 오리털?", "KR-JKT-01")
+    assert "구스다운" in reply and not needs_host

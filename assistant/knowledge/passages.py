@@ -123,6 +123,11 @@ def stem(word: str, lang: str) -> str | None:
 
 def terms(text: str, lang: str) -> list[str]:
     """The retrieval terms of a text (see the module docstring)."""
+    return [t for word in terms_by_word(text, lang) for t in word]
+
+
+def terms_by_word(text: str, lang: str) -> list[list[str]]:
+    """The retrieval terms of each word of a text (a Korean word gives several pairs)."""
     common = common_words(lang)
     stem = _stem(lang)
     script = languages.pack(lang).script if languages.has(lang) else None
@@ -130,19 +135,20 @@ def terms(text: str, lang: str) -> list[str]:
     if script is not None and script.traditional:
         # Chinese in either set of characters meets: "货到付款" asks about "貨到付款".
         text = to_simplified(text)
-    out: list[str] = []
+    out: list[list[str]] = []
     for tok in words(normalize(text), lang).split():
         if tok in common or not any(c.isalnum() for c in tok):
             continue
         if len(tok) == 1 and is_unspaced(tok):
             continue  # a lone character ("嗎", "の") is grammar; the words around it carry it
         if stem is not None and tok.isalpha():
-            out.append(stem(tok))
+            out.append([stem(tok)])
         elif glued and len(tok) > 2 and not tok.isascii():
             # Character pairs, without the ones that are particles ("까지", "에서").
-            out += [b for b in (tok[i:i + 2] for i in range(len(tok) - 1)) if b not in common]
+            out.append([b for b in (tok[i:i + 2] for i in range(len(tok) - 1))
+                        if b not in common])
         else:
-            out.append(tok)
+            out.append([tok])
     return out
 
 
@@ -180,19 +186,26 @@ class PassageIndex:
     def search(
         self, text: str, lang: str, *, sku: str | None, country: str | None = None,
         sources: frozenset[str] | None = None, ignore: Iterable[str] = (), limit: int = 2,
+        asking: frozenset[str] = frozenset(),
     ) -> list[Hit]:
         """The best sentences for `text` about product `sku` or the whole market (and about
         `country`, when the sentence names countries), best first.
         From `sources` (None: any) one distinctive shared word makes a sentence an answer;
         from elsewhere it takes a strong match (see _distinctive). `ignore`: the terms that
-        chose the product (its name)."""
+        chose the product (its name); `asking`: the terms of the pack's topic phrases, which
+        anchor a sentence of the asked topic ("refund" in a returns note) but are no detail
+        elsewhere ("order" is in a campaign's description too)."""
         passages, corpus, bm, df = self._index(lang)
         if bm is None:
             return []
         skip = set(ignore)
-        query = [t for t in terms(text, lang) if t not in skip]
+        by_word = [[t for t in w if t not in skip] for w in terms_by_word(text, lang)]
+        query = [t for w in by_word for t in w]
         if not query:
             return []
+        # The query word each term comes from: pairs of one Korean word are one piece of
+        # evidence, not several.
+
         scores = bm.get_scores(query)
         hits: list[Hit] = []
         for i in np.argsort(-scores)[:12]:
@@ -206,10 +219,11 @@ class PassageIndex:
                 continue  # "no COD to Singapore" is not the answer for Malaysia
             # A figure the viewer typed is a claim ("she said 150, right?"): it may add to a
             # match, never make one.
-            shared = {t: df[t] for t in query if t in corpus[i] and not t.isdigit()}
             # Outside the asked topic's sources (or with none asked) it takes more.
             strong = sources is None or p.source not in sources
-            if _distinctive(shared, len(corpus), strong=strong):
+            shared = {t: df[t] for t in query if t in corpus[i] and not t.isdigit()
+                      and not (strong and t in asking)}
+            if _distinctive(shared, len(corpus), strong=strong, by_word=by_word):
                 hits.append(Hit(int(i), score))
         return hits
 
@@ -305,13 +319,26 @@ class PassageIndex:
         return out, extra
 
 
-def _distinctive(shared: dict[str, int], n_sentences: int, *, strong: bool) -> bool:
+def _distinctive(shared: dict[str, int], n_sentences: int, *, strong: bool,
+                 by_word: list[list[str]] | None = None) -> bool:
     """Whether the words a question shares with a sentence make it the answer. Words common
     to the market's texts ("delivery", "TL", "item") are a coincidence; a word few sentences
     hold is the detail asked about. Within the asked topic's own sources one such word is
-    enough; without that anchor (strong), two, or one that only this sentence holds."""
+    enough; without that anchor (strong), two such words, or one that only this sentence
+    holds. A Korean word is its character pairs (`by_word`: each question word's terms); it
+    is in the sentence when half of its pairs are ("충전재는" meets "충전재가", "오븐에"
+    meets "오븐"; "보내주실수있나요" does not meet "보내주시면" through one pair)."""
     limit = max(_RARE_DF, n_sentences // 20)
     rare = [n for n in shared.values() if n <= limit]
     if not strong:
         return bool(rare)
-    return len(rare) >= 2 or 1 in rare
+    if by_word is None:
+        return len(rare) >= 2 or 1 in rare
+    found = []  # per question word in the sentence: its terms' sentence counts
+    for w in by_word:
+        got = [shared[t] for t in w if t in shared]
+        if got and 2 * len(got) >= len(w):
+            found.append(got)
+    rare_words = [g for g in found if min(g) <= limit]
+    return len(rare_words) >= 2 or any(
+        min(g) == 1 or (len(g) >= 2 and max(g) <= limit) for g in rare_words)

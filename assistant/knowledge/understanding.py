@@ -84,6 +84,9 @@ class Scan:
     # Spans of the words the fields answer exactly (country names, payment methods):
     # what the market's free text is not asked again (see Understands._note).
     exact: list[tuple[int, int]] = field(default_factory=list)
+    # Spans of the language pack's topic and flag phrases ("order", "下單"): the asking,
+    # not the detail asked (see Understands._note).
+    asking: list[tuple[int, int]] = field(default_factory=list)
 
 
 # Size tokens and ISO codes come from the raw (NFKC) text, where case still tells "M" from "m".
@@ -283,6 +286,8 @@ class Understands:
             collect(s, a, tags)
             if any(k in ("country", "method") for k, _ in tags):
                 s.exact.append((a, b))
+            elif not market and any(k in ("topic", "weak", "flag") for k, _ in tags):
+                s.asking.append((a, b))
         if people and not s.campaigns and not (
                 s.countries or s.flags & _RULE_FLAGS
                 or any(t not in (Topic.GREETING, Topic.HOW_TO_BUY) for _, t in s.topics)):
@@ -468,7 +473,8 @@ class Understands:
         asked = s.text
         for a, b in sorted(s.exact, reverse=True):
             asked = asked[:a] + " " + asked[b:]
-        note = self._note(asked, lang, topics, product, looks_like_question(raw),
+        asking = frozenset(t for a, b in s.asking for t in passages.terms(s.text[a:b], lang))
+        note = self._note(asked, lang, topics, product, looks_like_question(raw), asking=asking,
                           bare="bare" in flags, country=countries[0] if countries else None,
                           flags=frozenset(flags), method=s.methods[0] if s.methods else None)
 
@@ -490,6 +496,7 @@ class Understands:
     def _note(self, asked: str, lang: str, topics: list[Topic], product: Product | None,
               question: bool, *, bare: bool, country: str | None,
               flags: frozenset[str] = frozenset(), method: str | None = None,
+              asking: frozenset[str] = frozenset(),
               ) -> tuple[str, tuple[int, ...]] | None:
         """The market's own sentences for what the topics' fields may leave unanswered (in
         `asked`, the message without the words the fields answer exactly): from
@@ -503,7 +510,8 @@ class Understands:
         sku = product.sku if product else None
         ignore = self._passages.name_terms(sku, lang) if sku else ()
         hits = [h.index for h in self._passages.search(
-            asked, lang, sku=sku, country=country, sources=sources, ignore=ignore)]
+            asked, lang, sku=sku, country=country, sources=sources, ignore=ignore,
+            asking=asking)]
         # The operator's exception for this product or this destination comes first, whatever
         # words were used: "opened it, can I return it?" about the serum gets "the serum cannot
         # be returned once opened"; "COD to Singapore?" the note that says it is not offered.
