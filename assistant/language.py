@@ -44,6 +44,11 @@ _SCRIPT_OF = {"ru": "Cyrl"} | {code: p.script.writing for code, p in languages.p
 
 # One pass over the text yields runs of letters tagged by script. Kana and Han are kept apart:
 # any Kana makes a text Japanese, Han alone may be Chinese or Japanese.
+_UNSPACED_SCRIPTS = frozenset({"Thai", "Kana", "Hani"})
+# A text with at least this many Latin words, this many times the words in other scripts, is
+# in a Latin-script language, whatever a few other letters say.
+_LATIN_WORDS_MIN = 4
+_LATIN_WORDS_RATIO = 3
 _SCRIPT_RUNS = re.compile(
     r"(?P<Thai>[\u0e00-\u0e7f]+)"
     r"|(?P<Hang>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]+)"
@@ -148,8 +153,14 @@ class LanguageDetector:
         scores = dict.fromkeys(codes, 0.0)
         stripped = _NEUTRAL.sub(" ", text[:_MAX_CHARS])
         letters: Counter[str] = Counter()
+        latin_words = other_words = 0
         for m in _SCRIPT_RUNS.finditer(stripped):
-            letters[m.lastgroup or ""] += m.end() - m.start()
+            n = m.end() - m.start()
+            letters[m.lastgroup or ""] += n
+            if m.lastgroup == "Latn":
+                latin_words += n >= 2
+            else:  # a run of an unspaced script holds about one word per two characters
+                other_words += (n + 1) // 2 if m.lastgroup in _UNSPACED_SCRIPTS else 1
         if not letters:
             return tuple(scores.items())
         if not self._script_shortcuts:
@@ -157,6 +168,10 @@ class LanguageDetector:
             return tuple(scores.items())
 
         script = _dominant_script(letters)
+        if latin_words >= _LATIN_WORDS_MIN and latin_words >= _LATIN_WORDS_RATIO * other_words:
+            # Mostly words in Latin letters around a name or a word copied from the stream
+            # ("can I pay at コンビニ? which stores are ok?"): the reply is in their language.
+            script = "Latn"
         if script == "Hani":
             # Han alone is Chinese, or Japanese written in kanji only.
             same = [c for c in codes if c in ("zh", "ja")]
@@ -305,7 +320,7 @@ class ViewerLanguages:
         return detection
 
 
-_MARKER_MAX_WORDS = 8
+_MARKER_MAX_WORDS = 16
 # A viewer's first message with this many letters leaves the market's default language on
 # this margin (instead of min_confidence): bench/answers.py, dev split.
 _CLEAR_FIRST_LETTERS = 16

@@ -219,3 +219,19 @@ def test_unknown_language_fails_at_startup() -> None:
 ])
 def test_arabizi_is_told_by_its_shape(detector: LanguageDetector, text: str, lang: str) -> None:
     assert detector.detect(text, ["ar", "en"]).lang == lang
+
+
+@pytest.mark.parametrize(("text", "candidates", "lang"), [
+    # Mostly English around a word copied from the stream: English.
+    ("can I pay at コンビニ? which stores are ok?", ["ja", "en"], "en"),
+    ("Hi can ship to Shenzhen 嗎? my friend stay there", ["zh", "en"], "en"),
+    # A few Latin words in a Korean or Chinese message do not make it English.
+    ("이거 size M 있어요?", ["ko", "en"], "ko"),
+    ("請問 jacket 的霧藍色還有 size M 嗎？", ["zh", "en"], "zh"),
+    # Malay words settle Malay against Indonesian in longer messages too.
+    ("boleh bayar guna Touch n Go tak? saya takde kad kredit", ["id", "ms", "en"], "ms"),
+    ("kalau kasut tak muat boleh pulang tak? dalam berapa hari?", ["id", "ms", "en"], "ms"),
+])
+def test_the_language_of_most_words(detector: LanguageDetector, text: str,
+                                     candidates: list[str], lang: str) -> None:
+    assert detector.detect(text, candidates).lang == lang
