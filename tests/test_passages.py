@@ -192,3 +192,17 @@ def test_the_asking_words_select_no_sentence(market, lang, stage, text, absent):
 def test_a_korean_word_with_its_particle_meets_the_sentence():
     reply, needs_host = _ask("kr", "ko", "충전재 머에요? 오리털?", "KR-JKT-01")
     assert "구스다운" in reply and not needs_host
+
+
+@pytest.mark.parametrize(("market", "lang", "text", "fact", "absent"), [
+    ("us", "en", "cash app?", "don't accept Cash App", None),
+    ("jp", "en", "visiting from Seoul rn, can I pay with Apple Pay?", "don't accept Apple Pay",
+     None),
+    # A method the market takes, however it is spaced, is a yes.
+    ("kr", "en", "can i pay with kakao pay?", "KakaoPay", "don't accept"),
+    ("gulf", "en", "do you take tabby?", "Tabby", "don't accept"),
+])
+def test_a_payment_method_it_does_not_take_is_a_no(market, lang, text, fact, absent):
+    reply, needs_host = _ask(market, text, lang)
+    assert fact in reply and not needs_host, reply
+    assert absent is None or absent not in reply

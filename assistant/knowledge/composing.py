@@ -155,7 +155,8 @@ class Composes:
             return self._returns(p, lang), False
         if topic is Topic.PAYMENT:
             method = u.method if isinstance(u, GroundedUnderstanding) else None
-            return self._payment(flags, u.country, method, lang), False
+            asked = u.asked_method if isinstance(u, GroundedUnderstanding) else None
+            return self._payment(flags, u.country, method, lang, asked), False
         if topic in (Topic.WARRANTY, Topic.CARE):
             # Only the product's own field answers; anything else is a question for the host.
             field = (p.warranty if topic is Topic.WARRANTY else p.care) if p else None
@@ -421,7 +422,7 @@ class Composes:
         return bool(self.market.policies.payment.installments)
 
     def _payment(self, flags: frozenset[str], country: str | None, method: str | None,
-                 lang: str) -> str:
+                 lang: str, asked_method: str | None = None) -> str:
         m = self.market
         pay = m.policies.payment
         methods = [m.method_name(x, lang) for x in pay.methods]
@@ -435,6 +436,10 @@ class Composes:
                 parts.append(m.text(pay.installments, lang))
             else:
                 parts.append(template(lang, "installments_none"))
+        if asked_method and not flags & {"cod", "installments"}:
+            # "Cash App?" where it isn't taken: a no, and the ways it can pay.
+            parts.append(template(lang, "method_no").format(method=asked_method,
+                                                             methods=join_list(methods, lang)))
         if not parts:
             parts.append(template(lang, "payment").format(methods=join_list(methods, lang)))
             if pay.installments and self._installments(country):

@@ -48,6 +48,10 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         self._destinations = {d.country: d for d in market.policies.shipping.destinations}
         self._place_preference = self._destinations.__contains__
         self._faq = {e.id: e for e in market.faq}
+        pay = market.policies.payment
+        self._method_keys = frozenset(  # every name of every method it takes, unspaced
+            "".join(normalize(n).split()) for x in pay.methods
+            for n in (x, *pay.method_names.get(x, {}).values()))
         self._campaigns = {c.id: c for c in market.campaigns}
         self._faq_tokens = self._faq_token_index()
         self._market_matcher = self._build_market_matcher()

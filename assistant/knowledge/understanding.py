@@ -43,6 +43,7 @@ class GroundedUnderstanding(Understanding):
     asked_size: str | None = None  # a size the viewer named that the product doesn't have
     campaign_id: str | None = None
     method: str | None = None  # a payment method of the market the viewer named
+    asked_method: str | None = None  # a payment method the viewer named that it doesn't take
     # The market's own sentences that answer what the fields don't, best first: (language,
     # indexes in the engine's passages of that language); see knowledge/passages.py.
     note: tuple[str, tuple[int, ...]] | None = None
@@ -53,7 +54,7 @@ class GroundedUnderstanding(Understanding):
         # answers: the finer points are part of what makes two questions the same.
         fine = tuple(sorted(self.flags & _ANSWER_FLAGS))
         return (*Understanding.dedup_key.fget(self), fine, self.campaign_id, self.method,
-                self.note)
+                self.asked_method, self.note)
 
 
 # Topics whose answer depends on the destination: a follow-up keeps the one named before.
@@ -87,6 +88,7 @@ class Scan:
     # Spans of the language pack's topic and flag phrases ("order", "下單"): the asking,
     # not the detail asked (see Understands._note).
     asking: list[tuple[int, int]] = field(default_factory=list)
+    asked_methods: list[str] = field(default_factory=list)  # pack names ("Apple Pay")
 
 
 # Size tokens and ISO codes come from the raw (NFKC) text, where case still tells "M" from "m".
@@ -134,6 +136,11 @@ def lexicon_matcher(lang: str) -> Matcher:
         for canonical, specs in pk.colors.items():
             for p, _, pre in phrases(specs):
                 b.add(p, ("color", canonical), pre)
+        for name in pk.payment_methods:
+            b.add(name, ("paymethod", name))
+            squeezed = "".join(normalize(name).split())
+            if squeezed != normalize(name):
+                b.add(squeezed, ("paymethod", name))
         for name, code in places.country_names(lx).items():
             b.add(name, ("country", code))
     return b.matcher(lang)
@@ -161,6 +168,8 @@ def collect(s: Scan, pos: int, tags: tuple[_Tag, ...]) -> None:
                 s.countries.append(value)  # type: ignore[arg-type]
         elif kind == "method":
             s.methods.append(value)  # type: ignore[arg-type]
+        elif kind == "paymethod":
+            s.asked_methods.append(value)  # type: ignore[arg-type]
 
 
 def looks_like_question(text: str) -> bool:
@@ -394,7 +403,9 @@ class Understands:
             strong.append((body.start(), Topic.SIZE))
         if "size_word" in flags and not (size or asked_size):
             strong.append((len(norm), Topic.SIZE))
-        if flags & {"cod", "installments"} or s.methods:
+        unoffered = None if s.methods else next(
+            (n for n in s.asked_methods if not self._offers(n)), None)
+        if flags & {"cod", "installments"} or s.methods or unoffered:
             strong.append((len(norm), Topic.PAYMENT))
         if "warranty" in flags:
             strong.append((len(norm), Topic.WARRANTY))
@@ -490,6 +501,7 @@ class Understands:
             asked_size=asked_size,
             campaign_id=s.campaigns[0][1] if s.campaigns else None,
             method=s.methods[0] if s.methods else None,
+            asked_method=unoffered,
             note=note,
         )
 
@@ -528,6 +540,12 @@ class Understands:
                 lang, "payment", names=(method, self.market.method_name(method, lang)))[:1]
         hits = list(dict.fromkeys([*specific, *hits]))
         return (lang, tuple(hits)) if hits else None
+
+    def _offers(self, name: str) -> bool:
+        """Whether the market takes the payment method a pack names ("JKO Pay" is its "JKO
+        Pay 街口支付"; "Touch n Go" its "Touch 'n Go eWallet")."""
+        want = "".join(normalize(name).split())
+        return any(want in have or have in want for have in self._method_keys)
 
     def _history_context(
         self, history: Sequence[Turn], lang: str

@@ -91,6 +91,7 @@ REPLY_KEYS: dict[str, tuple[str, ...]] = {
     "returns_excluded": ("name",),
     "payment": ("methods",),
     "method_yes": ("method",),
+    "method_no": ("method", "methods"),
     "cod_yes": (),
     "cod_no": (),
     "cod_yes_in": ("country",),
@@ -236,6 +237,10 @@ class LanguagePack(_Strict):
     backchannels: list[str] = Field(min_length=1)
     markers: list[str] = Field(default_factory=list)  # words only it uses (see language.py)
     romanized_markers: list[str] = Field(default_factory=list)  # Arabizi "si3r", "kam", "abi"
+    # Payment methods viewers ask about by name ("Apple Pay", "Cash App", "PayNow"): one the
+    # market does not take is answered with a no and the ways it does take. English's list
+    # is tried in every language (brand names are written the same way).
+    payment_methods: list[str] = Field(default_factory=list)
     replies: dict[str, str]
     intent: Intent
     claims: Claims
