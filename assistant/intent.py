@@ -18,7 +18,8 @@ Korean and Arabic are matched as substrings (no spaces, or particles glued to wo
 patterns are also tried for every language because viewers code-switch ("add to cart", "cod").
 A short negation window ("don't want to buy", "不要买", "ไม่เอา") cancels buy/bulk matches.
 Naming someone else who buys ("my friend") with a campaign asked cancels buy matches: the
-question is about the relay's rules.
+question is about the relay's rules. A buy phrase inside a wish ("if I buy two, is shipping
+free?") in a question about a policy is that question, not a purchase.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ _PRE_SALES_GROUP = {
 REPEAT_MIN_GROUPS = 3
 REPEAT_WINDOW = 6  # previous viewer turns considered
 
+# A question about one of these, with a buy phrase only inside a wish ("can I buy it with
+# Tabby?", "想買耳機，信用卡滿多少可以分期？"), is that question: the answer serves the buyer.
+_QUESTION_MARKS = frozenset("?？؟¿")
+POLICY_QUESTIONS = frozenset({Topic.SHIPPING, Topic.DELIVERY, Topic.PAYMENT, Topic.RETURNS,
+                               Topic.SALE, Topic.CAMPAIGN})
+
 # A numeric quantity at or above this, with a unit ("50 pcs"), is a bulk order.
 BULK_MIN_QUANTITY = 10
 
@@ -121,6 +128,7 @@ class _LangRules:
     negators: frozenset[str]
     negator_suffix: re.Pattern[str] | None
     others: re.Pattern[str] | None
+    wishes: re.Pattern[str] | None
 
 
 def _compile_lang(lang: str) -> _LangRules:
@@ -143,6 +151,9 @@ def _compile_lang(lang: str) -> _LangRules:
     others = "|".join(f"(?:{p})" for p in pack.intent.others)
     if others and not spaceless:
         others = rf"(?<!\w)(?:{others})(?!\w)"
+    wishes = "|".join(f"(?:{p})" for p in pack.intent.wishes)
+    if wishes and not spaceless:
+        wishes = rf"(?<!\w)(?:{wishes})"
     return _LangRules(
         lang=lang,
         spaceless=spaceless,
@@ -152,6 +163,7 @@ def _compile_lang(lang: str) -> _LangRules:
         negators=frozenset(pack.intent.negators),
         negator_suffix=re.compile(f"(?:{suffix})$") if suffix else None,
         others=re.compile(others) if others else None,
+        wishes=re.compile(wishes) if wishes else None,
     )
 
 
@@ -188,6 +200,19 @@ def names_others(text: str, lang: str) -> bool:
     return any(r.others is not None and r.others.search(other) for r in _all_spaceless())
 
 
+def names_wish(text: str, lang: str) -> bool:
+    """Whether a message wants or supposes a purchase ("if I buy two", "想買", "lw ashtri")."""
+    rules = _rules_of(lang)
+    latin = _fold_latin(text)
+    pool = [r for r in (rules, _rules_of("en")) if r is not None]
+    if any(r.wishes is not None and r.wishes.search(latin) for r in pool):
+        return True
+    if text.isascii():
+        return False
+    other = _fold_other(text)
+    return any(r.wishes is not None and r.wishes.search(other) for r in _all_spaceless())
+
+
 @cache
 def _rules_of(lang: str) -> _LangRules | None:
     return _compile_lang(lang) if languages.has(lang) else None
@@ -210,6 +235,7 @@ class IntentScorer:
     ) -> IntentScore:
         lang = (lang or "").split("-")[0].split("_")[0].lower()
         found: set[str] = set()
+        wished: set[str] = set()  # buy phrases met only inside a wish ("if I buy two")
         for topic in topics:
             signal = _TOPIC_SIGNALS.get(topic)
             if signal:
@@ -223,7 +249,7 @@ class IntentScorer:
         else:
             candidates = [primary] if lang == "en" else [primary, self._rules["en"]]
         for rules in candidates:
-            self._match(rules, latin, found)
+            self._match(rules, latin, found, wished)
 
         if not text.isascii():
             other = _fold_other(text)
@@ -232,9 +258,11 @@ class IntentScorer:
             pool = [primary] if primary is not None and primary.spaceless else []
             pool += [r for r in self._spaceless_langs if r is not primary]
             for rules in pool:
-                self._match(rules, other, found)
+                self._match(rules, other, found, wished)
             self._spaceless_quantity(other, found)
 
+        if not (POLICY_QUESTIONS.intersection(topics) and _QUESTION_MARKS.intersection(text)):
+            found |= wished  # wanting it is buying it, unless the message asks a policy
         if Topic.CAMPAIGN in topics and names_others(text, lang):
             # "My friend ordered with my link, does it count?": the relay's rules, asked about
             # a friend's order. Bulk and asking for a person still count.
@@ -253,12 +281,18 @@ class IntentScorer:
 
     # --- signals
 
-    def _match(self, rules: _LangRules, text: str, found: set[str]) -> None:
+    def _match(self, rules: _LangRules, text: str, found: set[str],
+               wished: set[str] | None = None) -> None:
+        spans = [m.span() for m in rules.wishes.finditer(text)] if rules.wishes else []
         for signal, pattern in rules.signals:
             if signal in found:
                 continue
             for m in pattern.finditer(text):
                 if signal in (PAYMENT, ASKS_FOR_HUMAN) or not self._negated(rules, text, m.start()):
+                    if signal in (BUY_NOW, HOW_TO_BUY) and wished is not None and any(
+                            a <= m.start() < b for a, b in spans):
+                        wished.add(signal)  # "if I buy two ...": see score()
+                        continue
                     found.add(signal)
                     break
         if rules.quantity_unit is not None:

@@ -280,3 +280,35 @@ def test_live_room_buy_messages(scorer, text, lang):
 ])
 def test_questions_that_mention_ordering_are_not_buy_messages(scorer, text, lang):
     assert scorer.score(text, lang, topics=[Topic.PAYMENT]).score < THRESHOLD
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("أبي وحدة من هذي 😍😍", "ar"),
+    ("خلاص بطلب! احجزي لي وحدة زيتي مقاس 56 🔥", "ar"),
+    ("عايزة اشتري السيروم ده، هاخد اتنين 🙏", "ar"),
+    ("بدي وحدة من هيدا الطقم", "ar"),
+    ("7ajzi li wa7ed dalla thahabi pls 🙏", "ar"),
+    ("결제하려고요~ 니트 버건디 하나요", "ko"),
+    ("我要 霧黑 M 🙋", "zh"),
+    ("Saya nak beli 2 botol sunscreen ni sekarang, pos ke Johor Bahru ya 🙏", "ms"),
+])
+def test_dialect_buy_messages(scorer, text, lang):
+    assert scorer.score(text, lang, topics=[Topic.SHIPPING]).score >= THRESHOLD
+
+
+@pytest.mark.parametrize(("text", "lang", "topic"), [
+    # Wanting or supposing a purchase, in a question about a policy: the question.
+    ("想買耳機，信用卡滿多少可以分期？", "zh", Topic.PAYMENT),
+    ("買兩個馬克杯有免運嗎？", "zh", Topic.SHIPPING),
+    ("can I buy the sandals with Tabby? I'm in Kuwait", "en", Topic.PAYMENT),
+    ("lw ashtri el serum w el power bank, kam el sha7n l Muscat?", "ar", Topic.SHIPPING),
+    ("ライブのクーポン使って買いたいんだけど、このパーカーにも使えますか？", "ja", Topic.SALE),
+    ("我要問一下運費", "zh", Topic.SHIPPING),
+])
+def test_a_wish_in_a_policy_question_is_the_question(scorer, text, lang, topic):
+    assert scorer.score(text, lang, topics=[topic]).score < THRESHOLD
+
+
+def test_a_wish_is_buying_when_nothing_else_is_asked(scorer):
+    assert scorer.score("I want to buy it", "en").score >= THRESHOLD
+    assert scorer.score("欲しい！買う！", "ja").score >= THRESHOLD

@@ -206,3 +206,32 @@ def test_a_payment_method_it_does_not_take_is_a_no(market, lang, text, fact, abs
     reply, needs_host = _ask(market, text, lang)
     assert fact in reply and not needs_host, reply
     assert absent is None or absent not in reply
+
+
+@pytest.mark.parametrize(("market", "lang", "stage", "text", "facts"), [
+    # One variant named (size and colour): whether it is there, not the size chart.
+    ("gulf", "ar", "GULF-ABY-01", "fi maqas 56 aswad?", ["56 / أسود"]),
+    # "26cm" of a shoe sold in 26.0 is that size ...
+    ("jp", "ja", None, "黒のスニーカーの26cmありますか〜", ["26.0 / ブラック"]),
+    # ... but "I wear 26 cm, which size?" asks for advice.
+    ("jp", "en", "JP-SNKR-02", "I usually wear 26 cm, which sneaker size should I get?",
+     ["smaller"]),
+    # French "L'écharpe" is an article, not size L.
+    ("eu", "fr", None, "L'écharpe bordeaux, elle est encore dispo ? 🧣", ["bordeaux"]),
+])
+def test_the_variant_asked_about(market, lang, stage, text, facts):
+    reply, _ = _ask(market, text, lang, stage)
+    assert all(f in reply for f in facts), reply
+    assert "taille" not in reply
+
+
+def test_a_campaign_detail_is_answered_by_its_rule():
+    # The rule asked about, with the conditions the fields state, not the whole blurb.
+    reply, _ = _ask("sea", "temen aku udh pernah belanja disini, masih kehitung ga di estafet?",
+                    "id")
+    assert "Teman dihitung" in reply and "15" in reply
+    reply, _ = _ask("kr", "릴레이 친구 몇 명까지 인정돼요?", "ko")
+    assert "10" in reply
+    # How to join is the blurb's own business: the whole blurb, with the reward.
+    reply, _ = _ask("us", "how do I join the relay?", "en")
+    assert 'Tap "Invite"' in reply and "$10" in reply

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from babel import localedata
@@ -86,7 +87,16 @@ class Composes:
                     parts.append(self._which_product(lang))
                     done.add("which")
                 continue
-            text, host = self._topic_answer(topic, u, product, lang, today, done)
+            if topic is Topic.CAMPAIGN and "reward" not in flags and any(
+                    n.source == "campaign" for n in notes):
+                # A detail of the campaign was asked ("does a friend who already has an
+                # account count?"): its rule is the answer, not the whole blurb.
+                detail = [n for n in notes if n.source == "campaign"]
+                notes = [n for n in notes if n.source != "campaign"]
+                cid = u.campaign_id if isinstance(u, GroundedUnderstanding) else None
+                text, host = self._campaign(cid, flags, lang, today, detail), False
+            else:
+                text, host = self._topic_answer(topic, u, product, lang, today, done)
             if notes and host and text == self.fallback_text(lang):
                 # The field is empty, and the operator's own sentence answers it.
                 text, host = end_sentence(notes.pop(0).text, lang), False
@@ -487,7 +497,8 @@ class Composes:
         return text
 
     def _campaign(
-        self, campaign_id: str | None, flags: frozenset[str], lang: str, today: dt.date
+        self, campaign_id: str | None, flags: frozenset[str], lang: str, today: dt.date,
+        detail: Sequence[Passage] = (),
     ) -> str:
         m = self.market
         active = m.active_campaigns(today)
@@ -509,11 +520,6 @@ class Composes:
                     name=m.text(nxt.name, lang), date=format_date(nxt.starts, lang)
                 )
             return text
-        body = m.text(chosen.reward, lang) if chosen.reward else ""
-        if not body or ("reward" not in flags and not chosen.how_to_join):
-            body = m.text(chosen.description, lang)
-        join = m.text(chosen.how_to_join, lang) if chosen.how_to_join else ""
-        text = join_sentences([end_sentence(body, lang), join], lang) if join else body
         conditions = []
         if chosen.min_order is not None:
             conditions.append(template(lang, "campaign_min_order").format(
@@ -525,8 +531,21 @@ class Composes:
         # Live viewers decide now: when it ends is part of every campaign answer.
         conditions.append(template(lang, "campaign_ends").format(
             date=format_date(chosen.ends, lang)))
-        if conditions:
-            text = join_sentences([end_sentence(text, lang), *conditions], lang)
+        # A rule the question asked about (not the blurb's own sentences) is the answer, with
+        # the conditions the fields state.
+        blurb = m.text(chosen.description, lang)
+        said = [end_sentence(d.text, lang) for d in detail if d.text not in blurb][:2]
+        if sum(map(len, said)) > _MAX_REPLY_CHARS:
+            said = said[:1]
+        if said:
+            return template(lang, "campaign").format(
+                name=m.text(chosen.name, lang), text=join_sentences([*said, *conditions], lang))
+        body = m.text(chosen.reward, lang) if chosen.reward else ""
+        if not body or ("reward" not in flags and not chosen.how_to_join):
+            body = m.text(chosen.description, lang)
+        join = m.text(chosen.how_to_join, lang) if chosen.how_to_join else ""
+        text = join_sentences([end_sentence(body, lang), join], lang) if join else body
+        text = join_sentences([end_sentence(text, lang), *conditions], lang)
         return template(lang, "campaign").format(name=m.text(chosen.name, lang), text=text)
 
 

@@ -17,7 +17,8 @@ from functools import cache
 
 from assistant import languages
 from assistant.dialogue import Topic, Turn, Understanding
-from assistant.intent import names_others
+from assistant.intent import POLICY_QUESTIONS as _POLICY_QUESTIONS
+from assistant.intent import names_others, names_wish
 from assistant.knowledge import passages, places
 from assistant.knowledge.market import Product
 from assistant.knowledge.matching import (
@@ -96,7 +97,9 @@ class Scan:
 # other scripts do not ("Mの黒", "M码").
 _LATIN = "A-Za-z0-9\u00c0-\u024f\u1e00-\u1eff"
 _ASCII_TOKEN = re.compile(
-    rf"(?<![{_LATIN}.$€£¥'’])(\d?[A-Za-z]{{1,4}}|\d{{1,3}}(?:\.\d)?)(?![{_LATIN}%$€£¥]|\.\d)"
+    rf"(?<![{_LATIN}.$€£¥'’])(\d?[A-Za-z]{{1,4}}|\d{{1,3}}(?:\.\d)?)"
+    # "L'écharpe" is an article, not size L ("L's" still is L)
+    rf"(?![{_LATIN}%$€£¥]|\.\d|['’](?![sS](?![{_LATIN}]))[{_LATIN}])"
 )
 _QUESTION_MARKS = frozenset("?？؟¿")
 _FIGURE = re.compile(r"\d{2,}")
@@ -376,6 +379,15 @@ class Understands:
         if product is None and len(self.market.products) == 1:
             product = self.market.products[0]
 
+        if body and product is not None and "size_word" not in flags:
+            # "26cm in black?" of a shoe sold in 26.0: that size, not the viewer's measurements
+            # ("I wear 26 cm, which size?" asks for advice).
+            figure = re.match(r"\d{2,3}(?:[.,]\d+)?", body.group())
+            if figure and any(_same_number(x, figure.group().replace(",", "."))
+                              for x in product.sizes):
+                numbers.append(figure.group().replace(",", "."))
+                body = None
+                flags.discard("body")
         size, asked_size = self._size_for(product, letter_sizes, numbers)
         color = self._color_for(product, s.colors)
         if color is None and not s.colors and product is not None and (
@@ -435,6 +447,10 @@ class Understands:
                 t for _, t in sorted(s.weak, key=lambda t: t[0])
                 if t is not Topic.STOCK or named
             )
+        if Topic.HOW_TO_BUY in topics and _POLICY_QUESTIONS.intersection(topics) and \
+                _QUESTION_MARKS.intersection(raw) and names_wish(raw, lang):
+            # "If I buy two, is shipping free?": the shipping question, not how to buy.
+            topics.remove(Topic.HOW_TO_BUY)
         if Topic.CAMPAIGN in topics and Topic.HOW_TO_BUY in topics and names_others(raw, lang):
             # "My friend signed up with my link and bought, does it count?": the relay's rules.
             topics.remove(Topic.HOW_TO_BUY)
@@ -443,6 +459,10 @@ class Understands:
                                               topics):
             # "cod available?", "shipping available to Peru?": the policy is what is available.
             topics.remove(Topic.STOCK)
+        if size is not None and color is not None and Topic.SIZE in topics and \
+                Topic.STOCK not in topics:
+            # "56 in black?", "size 60 sand?": one variant named, so whether it is there.
+            topics = unique(Topic.STOCK if t is Topic.SIZE else t for t in topics)
         if color is not None and Topic.COLOR in topics:
             # "M in the black colour?" names the colour: it asks whether that one is there.
             topics = unique(Topic.STOCK if t is Topic.COLOR else t for t in topics)

@@ -121,7 +121,7 @@ REPLY_KEYS: dict[str, tuple[str, ...]] = {
 #   cod          asks about cash on delivery
 #   installments asks about paying in installments
 #   size_word    the bare word "size": a size question unless a size is named ("size M?")
-#   reward       asks what the campaign gives
+#   reward       asks what the campaign gives or how to join it (answered with its whole blurb)
 #   warranty     asks about a warranty or guarantee
 #   care         asks how to wash or care for the product
 FLAGS = ("this", "thanks", "cod", "installments", "size_word", "reward", "warranty", "care",
@@ -191,8 +191,12 @@ class Intent(_Strict):
     # regex: someone else who buys ("my friend"); with a campaign asked, a buy phrase is about
     # their order ("my friend bought with my link, does it count?"), not this viewer's.
     others: list[str] = Field(default_factory=list)
+    # regex: wanting or supposing a purchase ("if I buy two, is shipping free?", "想買，可以
+    # 分期嗎"): a buy phrase inside one, in a question about a policy, is that question.
+    wishes: list[str] = Field(default_factory=list)
 
-    _check = field_validator("units", "quantity_words", "negator_suffix", "others")(_compiles)
+    _check = field_validator("units", "quantity_words", "negator_suffix", "others",
+                             "wishes")(_compiles)
 
     @field_validator("signals")
     @classmethod
