@@ -187,30 +187,28 @@ def _fold_other(text: str) -> str:
 
 
 def names_others(text: str, lang: str) -> bool:
-    """Whether a message names someone else who buys ("my friend", "친구", "صديقتي"), in its
-    language, English, or (for a non-Latin script) any unspaced lexicon."""
-    rules = _rules_of(lang)
-    latin = _fold_latin(text)
-    pool = [r for r in (rules, _rules_of("en")) if r is not None]
-    if any(r.others is not None and r.others.search(latin) for r in pool):
-        return True
-    if text.isascii():
-        return False
-    other = _fold_other(text)
-    return any(r.others is not None and r.others.search(other) for r in _all_spaceless())
+    """Whether a message names someone else who buys ("my friend", "친구", "صديقتي")."""
+    return _holds(text, lang, "others")
 
 
 def names_wish(text: str, lang: str) -> bool:
     """Whether a message wants or supposes a purchase ("if I buy two", "想買", "lw ashtri")."""
-    rules = _rules_of(lang)
+    return _holds(text, lang, "wishes")
+
+
+def _holds(text: str, lang: str, field: str) -> bool:
+    """Whether one of a pack's phrase lists (`field` of _LangRules) matches the message: its
+    language's, English's, or (for a non-Latin script) any unspaced language's."""
     latin = _fold_latin(text)
-    pool = [r for r in (rules, _rules_of("en")) if r is not None]
-    if any(r.wishes is not None and r.wishes.search(latin) for r in pool):
-        return True
+    for rules in (_rules_of(lang), _rules_of("en")):
+        pattern = getattr(rules, field) if rules is not None else None
+        if pattern is not None and pattern.search(latin):
+            return True
     if text.isascii():
         return False
     other = _fold_other(text)
-    return any(r.wishes is not None and r.wishes.search(other) for r in _all_spaceless())
+    return any((p := getattr(r, field)) is not None and p.search(other)
+               for r in _all_spaceless())
 
 
 @cache
