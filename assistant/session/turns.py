@@ -11,6 +11,19 @@ says when a user turn starts and ends, and what to do with a reply that is playi
     turn: silence_duration_ms of silence   -> TurnEnded; turn longer than max_utterance_ms
                                               -> TurnEnded(reason="max_length")
 
+With `type="semantic_vad"` the end of a turn is the end-of-turn model's call, not a fixed
+silence (LiveKit and Pipecat wait for a turn model too; a fixed 500 ms cuts slow speakers off
+mid-sentence and costs every fast one half a second):
+
+    turn: semantic_check_ms of silence     -> EndOfTurnCheck (and again every
+                                              semantic_recheck_ms while the silence lasts)
+    verdict(p) >= the eagerness' threshold -> TurnEnded(reason="semantic")
+    the eagerness' longest silence         -> TurnEnded(reason="silence")
+
+For a language the model does not cover (or no model), `model_available = False`: the end is
+an adaptive silence window learned from this speaker's own pauses inside turns (LiveKit's
+dynamic endpointing), between 700 ms and the eagerness' longest silence.
+
 A frame counts as speech when webrtcvad says voiced AND (if Silero runs) Silero's probability
 is >= threshold (threshold - 0.15 once speech is on, Silero's usual hysteresis): webrtcvad
 alone calls music and crowd noise voiced nearly all the time.
@@ -23,6 +36,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -50,9 +64,36 @@ class TurnSettings:
     pause_timeout_ms: int = 1000  # wall time: paused but no input audio arrives -> resume
     create_response: bool = True
     interrupt_response: bool = True
+    # "server_vad": a fixed silence ends the turn; "semantic_vad": the end-of-turn model does.
+    type: str = "server_vad"
+    eagerness: str = "auto"  # semantic_vad: low | medium | high | auto (OpenAI Realtime)
+    semantic_check_ms: int = 200  # silence before the model is first asked (Pipecat: 0.2 s)
+    semantic_recheck_ms: int = 300  # and again this often while the silence grows
 
     def updated(self, **changes: object) -> TurnSettings:
         return replace(self, **changes)
+
+    @property
+    def semantic(self) -> bool:
+        return self.type == "semantic_vad"
+
+    @property
+    def complete_at(self) -> float:
+        """The end-of-turn probability that ends the turn: eager ends sooner."""
+        return _EAGERNESS[self.eagerness][0]
+
+    @property
+    def max_silence_ms(self) -> int:
+        """The longest silence a turn survives in semantic_vad, whatever the model says."""
+        return _EAGERNESS[self.eagerness][1]
+
+
+# eagerness -> (probability that ends the turn, longest silence ms)
+_EAGERNESS = {"high": (0.3, 1200), "auto": (0.5, 2000), "medium": (0.5, 2000),
+              "low": (0.7, 3000)}
+EAGERNESS = frozenset(_EAGERNESS)
+_ADAPTIVE_MIN_MS = 700  # no model: never shorter than this (a thinking pause is 0.5-0.9 s)
+_ADAPTIVE_PAUSES = 20  # the speaker's latest pauses inside turns that set the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +122,23 @@ class TurnPausing:
 
 
 @dataclass(frozen=True, slots=True)
+class EndOfTurnCheck:
+    """semantic_vad: the speaker paused. Ask the end-of-turn model about the turn's audio up to
+    speech_end_ms and hand its probability to TurnTaker.verdict(speech_end_ms, p)."""
+
+    start_ms: int
+    speech_end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class TurnEnded:
     start_ms: int
     end_ms: int  # input-audio time the turn was closed (trailing silence included)
     speech_end_ms: int  # end of the last speech frame
-    reason: str  # "silence" | "max_length" | "commit"
+    reason: str  # "silence" | "semantic" | "max_length" | "commit"
 
 
-Action = PauseReply | ResumeReply | TurnStarted | TurnPausing | TurnEnded
+Action = PauseReply | ResumeReply | TurnStarted | TurnPausing | EndOfTurnCheck | TurnEnded
 
 
 class _State(enum.Enum):
@@ -106,6 +156,8 @@ class TurnTaker:
         self.audio_ms = 0  # input-audio time at the end of the last frame
         self.reply_active = False  # a response exists (generating or playing)
         self.paused = False
+        self.model_available = True  # semantic_vad: False -> the adaptive silence window
+        self._pauses: deque[int] = deque(maxlen=_ADAPTIVE_PAUSES)
         self._last_frame_at = clock()
         self._reset_state()
 
@@ -117,6 +169,7 @@ class TurnTaker:
         self._gap_ms = 0
         self._last_speech_end = 0
         self._speculated = False
+        self._next_check_ms = 0
 
     @property
     def in_turn(self) -> bool:
@@ -179,20 +232,49 @@ class TurnTaker:
 
         # SPEAKING
         if speech:
+            if self._gap_ms >= 2 * self.frame_ms:
+                self._pauses.append(self._gap_ms)  # a pause the speaker went on after
             self._gap_ms = 0
             self._last_speech_end = self.audio_ms
             self._speculated = False
+            self._next_check_ms = s.semantic_check_ms
         else:
             self._gap_ms += self.frame_ms
             if (not self._speculated and s.speculate_ms <= self._gap_ms
-                    and s.speculate_ms < s.silence_duration_ms):
+                    and s.speculate_ms < self.end_silence_ms()):
                 self._speculated = True
                 out.append(TurnPausing(self._turn_start(), self._last_speech_end))
-        if self._gap_ms >= s.silence_duration_ms:
+            if s.semantic and self.model_available and self._gap_ms >= self._next_check_ms:
+                self._next_check_ms = self._gap_ms + s.semantic_recheck_ms
+                out.append(EndOfTurnCheck(self._turn_start(), self._last_speech_end))
+        if self._gap_ms >= self.end_silence_ms():
             out.append(self._end("silence"))
         elif self.audio_ms - self._onset >= s.max_utterance_ms:
             out.append(self._end("max_length"))
         return out
+
+    def end_silence_ms(self) -> int:
+        """The silence that ends a turn now: server_vad's fixed window; in semantic_vad the
+        longest one (the model ends it sooner), or without the model the adaptive window."""
+        s = self.settings
+        if not s.semantic:
+            return s.silence_duration_ms
+        if self.model_available:
+            return s.max_silence_ms
+        floor = max(s.silence_duration_ms, _ADAPTIVE_MIN_MS)
+        if len(self._pauses) < 3:
+            return floor
+        ranked = sorted(self._pauses)
+        p90 = ranked[min(len(ranked) - 1, int(0.9 * len(ranked)))]
+        return max(floor, min(s.max_silence_ms, int(1.3 * p90)))
+
+    def verdict(self, speech_end_ms: int, probability: float) -> list[Action]:
+        """The end-of-turn model's answer to EndOfTurnCheck: ends the turn when the speaker is
+        done, unless they spoke again since (then the check is stale)."""
+        if (self._state is not _State.SPEAKING or self._last_speech_end != speech_end_ms
+                or self._gap_ms == 0 or probability < self.settings.complete_at):
+            return []
+        return [self._end("semantic")]
 
     def _candidate_checks(self, out: list[Action], interrupting: bool) -> list[Action]:
         if interrupting and not self.paused:

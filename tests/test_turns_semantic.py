@@ -1,0 +1,103 @@
+"""semantic_vad on scripted frame timelines: the end-of-turn model's verdicts decide when a
+turn ends; languages it does not cover fall back to a silence window learned from the speaker.
+Timeline letters as in test_turns.py: 'S' speech, '.' silence (30 ms frames)."""
+
+from __future__ import annotations
+
+from assistant.session.turns import EndOfTurnCheck, TurnEnded, TurnSettings, TurnTaker
+from tests.test_turns import FRAME, SCORES
+
+
+def feed(tt: TurnTaker, script: str, verdicts=None) -> list[tuple[int, object]]:
+    """Feed the timeline. `verdicts(check) -> probability or None` answers each
+    EndOfTurnCheck at once (the model's answer arrives before the next frame)."""
+    out = []
+    for ch in script.replace(" ", ""):
+        actions = list(tt.on_frame(SCORES[ch]))
+        while actions:
+            a = actions.pop(0)
+            out.append((tt.audio_ms, a))
+            if isinstance(a, EndOfTurnCheck) and verdicts is not None:
+                p = verdicts(a)
+                if p is not None:
+                    actions += tt.verdict(a.speech_end_ms, p)
+    return out
+
+
+def ended(events) -> list[tuple[int, TurnEnded]]:
+    return [(t, a) for t, a in events if isinstance(a, TurnEnded)]
+
+
+def semantic(**kw) -> TurnTaker:
+    return TurnTaker(TurnSettings(type="semantic_vad", **kw), frame_ms=FRAME)
+
+
+def test_a_complete_turn_ends_at_the_first_check_not_after_500_ms():
+    tt = semantic()
+    ev = feed(tt, "S" * 20 + "." * 30, verdicts=lambda c: 0.9)
+    ((t, end),) = ended(ev)
+    assert end.reason == "semantic"
+    assert t - end.speech_end_ms == 210  # 200 ms of silence (7 frames), then the verdict
+
+
+def test_an_incomplete_turn_waits_through_a_long_pause_and_goes_on():
+    tt = semantic()
+    # "I'd like the ... [800 ms] ... black one": the model says incomplete at each check.
+    ev = feed(tt, "S" * 20 + "." * 27 + "S" * 15 + "." * 10,
+              verdicts=lambda c: 0.1 if c.speech_end_ms == 600 else 0.9)
+    checks = [a for _, a in ev if isinstance(a, EndOfTurnCheck)]
+    # asked at 200 ms of silence, and again at 500 and 800 ms
+    assert [c.speech_end_ms for c in checks[:3]] == [600, 600, 600]
+    ((t, end),) = ended(ev)
+    assert end.reason == "semantic" and end.speech_end_ms == 600 + 810 + 450
+
+
+def test_the_longest_silence_ends_the_turn_whatever_the_model_says():
+    tt = semantic(eagerness="auto")
+    ev = feed(tt, "S" * 20 + "." * 80, verdicts=lambda c: 0.0)
+    ((t, end),) = ended(ev)
+    assert end.reason == "silence" and t - end.speech_end_ms == 2010
+
+
+def test_a_stale_verdict_is_ignored():
+    tt = semantic()
+    feed(tt, "S" * 20 + "." * 7)  # a check at 600 ms of speech end, unanswered
+    feed(tt, "S" * 5)  # the speaker went on
+    assert tt.verdict(600, 0.99) == []
+    assert tt.in_turn
+
+
+def test_eagerness_sets_the_threshold_and_the_longest_silence():
+    assert TurnSettings(type="semantic_vad", eagerness="high").complete_at < \
+        TurnSettings(type="semantic_vad", eagerness="low").complete_at
+    tt = semantic(eagerness="high")
+    ev = feed(tt, "S" * 20 + "." * 60, verdicts=lambda c: 0.0)
+    ((t, end),) = ended(ev)
+    assert t - end.speech_end_ms == 1200
+    # 0.4 ends an eager turn, not a patient one
+    eager, patient = semantic(eagerness="high"), semantic(eagerness="low")
+    assert ended(feed(eager, "S" * 20 + "." * 8, verdicts=lambda c: 0.4))
+    assert not ended(feed(patient, "S" * 20 + "." * 8, verdicts=lambda c: 0.4))
+
+
+def test_without_the_model_the_window_learns_the_speakers_pauses():
+    tt = semantic()
+    tt.model_available = False
+    # No pauses seen yet: 700 ms ends the turn.
+    ((t, end),) = ended(feed(tt, "S" * 20 + "." * 30))
+    assert end.reason == "silence" and t - end.speech_end_ms == 720
+    # A slow speaker who pauses 600 ms inside turns gets a longer window (1.3 x 600).
+    slow = semantic()
+    slow.model_available = False
+    feed(slow, ("S" * 10 + "." * 20) * 4 + "S" * 10)
+    assert slow.end_silence_ms() == 780
+    assert not ended(feed(slow, "." * 24))  # 720 ms: still the same turn
+    assert ended(feed(slow, "." * 3))
+
+
+def test_server_vad_is_unchanged_and_asks_no_model():
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
+    ev = feed(tt, "S" * 20 + "." * 20, verdicts=lambda c: 0.99)
+    assert not [a for _, a in ev if isinstance(a, EndOfTurnCheck)]
+    ((t, end),) = ended(ev)
+    assert end.reason == "silence" and t - end.speech_end_ms == 510
