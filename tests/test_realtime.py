@@ -265,3 +265,19 @@ async def test_missing_model_is_a_clear_error_and_chat_keeps_working(tmp_path):
                 headers={"Authorization": f"Bearer {PLATFORM_TOKEN}"},
                 json={"market": "us", "viewer_id": "v", "text": "price of the boots?"})
         assert r.status_code == 200 and "129" in r.json()["text"]
+
+
+async def test_semantic_vad_answers_sooner_and_keeps_a_paused_sentence_whole(server):
+    async with connect(server, viewer="semantic") as conn:
+        rec = Recorder(conn)
+        await rec.wait_for("session.created")
+        await conn.session.update(session={"type": "realtime", "audio": {"input": {
+            "turn_detection": {"type": "semantic_vad", "eagerness": "auto"}}}})
+        upd = await rec.wait_for("session.updated")
+        assert upd.session.audio.input.turn_detection.type == "semantic_vad"
+        # Leopard's Spanish sentence pauses in the middle: one turn, not three.
+        await send_audio(conn, silence(0.4) + wav_pcm24k("stt_leopard_es.wav") + silence(2.5))
+        done = await rec.wait_for("response.done", within=40)
+        rec.stop()
+    assert len(rec.of("input_audio_buffer.committed")) == 1
+    assert float(done.response.metadata["endpointing_ms"]) < 500

@@ -74,10 +74,10 @@ def test_eagerness_sets_the_threshold_and_the_longest_silence():
     ev = feed(tt, "S" * 20 + "." * 60, verdicts=lambda c: 0.0)
     ((t, end),) = ended(ev)
     assert t - end.speech_end_ms == 1200
-    # 0.4 ends an eager turn, not a patient one
+    # 0.7 ends an eager turn, not a patient one
     eager, patient = semantic(eagerness="high"), semantic(eagerness="low")
-    assert ended(feed(eager, "S" * 20 + "." * 8, verdicts=lambda c: 0.4))
-    assert not ended(feed(patient, "S" * 20 + "." * 8, verdicts=lambda c: 0.4))
+    assert ended(feed(eager, "S" * 20 + "." * 8, verdicts=lambda c: 0.7))
+    assert not ended(feed(patient, "S" * 20 + "." * 8, verdicts=lambda c: 0.7))
 
 
 def test_without_the_model_the_window_learns_the_speakers_pauses():

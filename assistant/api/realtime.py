@@ -69,6 +69,10 @@ class _Protocol:
         s = self.session
         td = s.turns.settings if s.vad_enabled else None
         turn = None if td is None else {
+            "type": "semantic_vad", "eagerness": td.eagerness,
+            "create_response": td.create_response,
+            "interrupt_response": td.interrupt_response,
+        } if td.semantic else {
             "type": "server_vad", "threshold": td.threshold,
             "prefix_padding_ms": td.prefix_padding_ms,
             "silence_duration_ms": td.silence_duration_ms,
@@ -196,10 +200,11 @@ class _Protocol:
             if td is None:
                 turn["type"] = None  # manual turns: the client commits
             elif isinstance(td, dict):
-                if td.get("type", "server_vad") != "server_vad":
+                kind = td.get("type", "server_vad")
+                if kind not in ("server_vad", "semantic_vad"):
                     raise InputError("unsupported_turn_detection",
-                                     "only server_vad turn detection is supported")
-                turn = {k: v for k, v in td.items() if k != "type"} | {"type": "server_vad"}
+                                     "turn detection is server_vad or semantic_vad")
+                turn = {k: v for k, v in td.items() if k != "type"} | {"type": kind}
             else:
                 raise InputError("invalid_session", "turn_detection must be an object or null")
         self.session.update(**rates, **turn)
@@ -338,7 +343,8 @@ async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, vi
             yield sentence
 
     options = VoiceOptions(languages=tuple(market.languages),
-                           default_lang=market.default_language)
+                           default_lang=market.default_language,
+                           turn_model=engines.turn_model)
     session = VoiceSession(options, stt=engines.stt, tts=engines.tts, respond=respond)
     proto = _Protocol(ws, session, market_id, session_id)
     await proto.send({"type": "session.created", "session": proto.describe()})

@@ -30,11 +30,15 @@ import numpy as np
 
 from assistant.audio.pcm import AudioRing, Framer, check_rate, float_to_pcm16, pcm16_to_float
 from assistant.audio.resample import StreamResampler
+from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
+from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
 from assistant.errors import AssistantError, InputError
 from assistant.session.turns import (
+    EAGERNESS,
     Action,
     Clock,
+    EndOfTurnCheck,
     PauseReply,
     Playout,
     ResumeReply,
@@ -72,6 +76,10 @@ class STTLike(Protocol):
                    interim: bool = False) -> Any: ...
 
 
+class TurnModel(Protocol):
+    def complete(self, audio: np.ndarray) -> float: ...
+
+
 class TTSLike(Protocol):
     sample_rate: int
 
@@ -94,6 +102,9 @@ class VoiceOptions:
     out_chunk_ms: int = 50  # AudioOut size (the contract allows <= 100 ms)
     max_queued_audio: int = 40  # AudioOut events waiting for the transport (~2 s)
     max_queued_events: int = 2000  # control events; beyond it the client is gone: close
+    # semantic_vad's end-of-turn model (audio/turn_model.SmartTurn, shared by every session);
+    # None: semantic_vad is refused with an error that names the install command.
+    turn_model: TurnModel | None = None
 
 
 @dataclass(slots=True)
@@ -314,6 +325,8 @@ class VoiceSession:
         base = base.updated(max_utterance_ms=int(opts.max_utterance_s * 1000))
         self._classifier.set_aggressiveness(threshold_to_aggressiveness(base.threshold))
         self.turns = TurnTaker(base, frame_ms=opts.frame_ms, clock=clock)
+        self._set_turn_model()
+        self._checking: asyncio.Task[Any] | None = None  # the end-of-turn model's question
         pad_s = base.prefix_padding_ms / 1000 + 2.0
         self._ring = AudioRing(int((opts.max_utterance_s + pad_s) * VAD_RATE))
         self._manual_start = 0  # ring position where uncommitted manual-mode audio begins
@@ -461,11 +474,16 @@ class VoiceSession:
                     self._vad_on = False
                     self.turns.reset()
                     self._manual_start = self._ring.end
-                elif value == "server_vad":
+                elif value in ("server_vad", "semantic_vad"):
+                    if value == "semantic_vad" and self.options.turn_model is None:
+                        raise InputError(
+                            "semantic_vad_unavailable", "the end-of-turn model is not "
+                            f"installed; run `{TURN_MODEL_COMMAND}` once on the server")
                     self._vad_on = True
+                    changes["type"] = value
                 else:
                     raise InputError("invalid_value", f"turn_detection type {value!r} is not "
-                                     "supported (server_vad or none)")
+                                     "supported (server_vad, semantic_vad or none)")
             elif key == "input_rate":
                 self.input_rate = check_rate(value)
                 self._in_resampler = StreamResampler(self.input_rate, VAD_RATE)
@@ -478,10 +496,22 @@ class VoiceSession:
         if changes:
             new = self.turns.settings.updated(**changes)
             self.turns.update(new)
+            self._set_turn_model()
             self._classifier.set_aggressiveness(threshold_to_aggressiveness(new.threshold))
+
+    def _set_turn_model(self) -> None:
+        """semantic_vad asks the model when it covers a language of the session (else the
+        speaker-adaptive silence window decides)."""
+        langs = self.options.languages
+        self.turns.model_available = self.options.turn_model is not None and (
+            not langs or any(lang in TURN_MODEL_LANGUAGES for lang in langs))
 
     @staticmethod
     def _check_setting(key: str, value: Any) -> Any:
+        if key == "eagerness":
+            if value not in EAGERNESS:
+                raise InputError("invalid_value", "eagerness must be low, medium, high or auto")
+            return value
         if key in ("create_response", "interrupt_response"):
             if not isinstance(value, bool):
                 raise InputError("invalid_value", f"{key} must be true or false")
@@ -534,12 +564,31 @@ class VoiceSession:
                     self._cancel_reply("turn_detected")
             elif isinstance(a, TurnPausing):
                 self._speculate(a)
+            elif isinstance(a, EndOfTurnCheck):
+                self._check_end_of_turn(a)
             elif isinstance(a, TurnEnded):
                 # Silero's recurrent state, primed by speech, keeps scoring noise as speech for
                 # seconds afterwards (measured: 0.5-0.8 on crowd noise vs 0.1 fresh): start
                 # every listening phase fresh.
                 self._classifier.reset()
                 self._end_turn(a)
+
+    def _check_end_of_turn(self, check: EndOfTurnCheck) -> None:
+        model = self.options.turn_model
+        if model is None or (self._checking is not None and not self._checking.done()):
+            return  # one question at a time; the next check follows 300 ms later
+        audio = self._ring.slice(check.start_ms * VAD_RATE // 1000,
+                                 check.speech_end_ms * VAD_RATE // 1000)
+        self._checking = self._spawn(self._ask_turn_model(model, audio, check.speech_end_ms))
+
+    async def _ask_turn_model(self, model: TurnModel, audio: np.ndarray,
+                              speech_end_ms: int) -> None:
+        try:
+            p = await asyncio.to_thread(model.complete, audio)
+        except Exception:  # a broken model must not end the session: silence still ends turns
+            log.exception("end-of-turn model failed")
+            return
+        self._handle(self.turns.verdict(speech_end_ms, p))
 
     def _end_turn(self, ended: TurnEnded) -> None:
         item = self._user_item or _new_id("item")

@@ -9,7 +9,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from assistant.audio.turn_model import SmartTurn
 from assistant.config import Settings
+from assistant.errors import ConfigError
 from assistant.stt.base import STTBackend
 from assistant.tts.base import TTSBackend
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 class Engines:
     stt: STTBackend
     tts: TTSBackend
+    turn_model: SmartTurn | None = None  # semantic_vad's end-of-turn model, when assembled
 
 
 class VoiceEngines:
@@ -36,7 +39,12 @@ class VoiceEngines:
         s = self.settings
         stt = create_stt("whisper", model=s.stt_model, model_dir=s.stt_model_dir)
         tts = make_tts(s.tts_backend, voices_dir=s.voices_dir)
-        return Engines(stt=stt, tts=tts)
+        try:
+            turn_model: SmartTurn | None = SmartTurn()
+        except ConfigError as e:  # server_vad still works; semantic_vad is refused, naming it
+            log.warning("end-of-turn model unavailable", extra={"error": str(e)})
+            turn_model = None
+        return Engines(stt=stt, tts=tts, turn_model=turn_model)
 
     async def get(self) -> Engines:
         if self._engines is None:
