@@ -9,8 +9,13 @@ Starts `assistant serve` in its own process, then for each recording streams PCM
     reply audio byte received (and whether the response ended cancelled);
   - false barge-ins: noise and music injected while the reply plays; a cancelled response is a
     false barge-in.
+Every turn counts: a reply whose audio starts before the real end of speech is *premature* (the
+speaker was answered mid-sentence) and an utterance committed as more than one turn is
+*fragmented*; both are failures, and voice-to-voice is taken to the first reply audio after
+the end of speech whichever response it belongs to.
 
-    .venv/bin/python bench/voice.py [--data ../shared/eval-data/audio] [--market us]
+    .venv/bin/python bench/voice.py [--data ../shared/eval-data/audio]
+        [--turn-detection server_vad|semantic_vad] [--turns-only]
 """
 
 from __future__ import annotations
@@ -112,23 +117,32 @@ SILENCE = bytes(CHUNK * 2)
 
 
 async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
-                   interrupt: bytes | None = None) -> dict:
+                   interrupt: bytes | None = None, turn: str | None = None) -> dict:
     client = AsyncOpenAI(base_url=base, api_key="bench")
     out: dict = {"first_audio": None, "last_audio": None, "done": None, "transcript": "",
-                 "lang": "", "metadata": {}, "status": None, "first_by_response": {}}
+                 "lang": "", "metadata": {}, "status": None, "first_by_response": {},
+                 "audio_times": [], "committed": 0}
     async with client.realtime.connect(model=market,
                                        extra_query={"room": f"bench-{time.time_ns()}"}) as conn:
         await conn.recv()  # session.created
+        if turn is not None:
+            await conn.session.update(session={"type": "realtime", "audio": {"input": {
+                "turn_detection": {"type": turn}}}})
+            while (await conn.recv()).type != "session.updated":
+                pass
         done = asyncio.Event()
         first_audio = asyncio.Event()
 
         async def reader() -> None:
             async for event in conn:
                 now = time.perf_counter()
-                if event.type == "response.output_audio.delta":
+                if event.type == "input_audio_buffer.committed":
+                    out["committed"] += 1
+                elif event.type == "response.output_audio.delta":
                     out["first_by_response"].setdefault(event.response_id, now)
                     out["first_audio"] = out["first_audio"] or now
                     out["last_audio"] = now
+                    out["audio_times"].append(now)
                     first_audio.set()
                 elif event.type == "conversation.item.input_audio_transcription.completed":
                     out["transcript"] = event.transcript
@@ -137,11 +151,10 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
                     out["done"] = now
                     out["status"] = event.response.status
                     out["metadata"] = dict(event.response.metadata or {})
-                    # A speaker who pauses mid-sentence and goes on cuts the first reply off;
-                    # the turn is measured on the response that completes.
+                    # A reply cancelled because the speaker went on was premature: the
+                    # turn goes on to the response that completes, and is counted below.
                     if interrupt is None and event.response.status == "cancelled":
                         continue
-                    out["first_audio"] = out["first_by_response"].get(event.response.id)
                     done.set()
                     return
 
@@ -173,7 +186,11 @@ def pct(values: list[float], q: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval-data" / "audio")
+    ap.add_argument("--turn-detection", choices=("server_vad", "semantic_vad"), default=None,
+                    help="the session's turn_detection type (default: the server's default)")
+    ap.add_argument("--turns-only", action="store_true", help="skip barge-in and noise runs")
     args = ap.parse_args()
+    turn = args.turn_detection
     if not args.data.is_dir():
         raise SystemExit(f"no eval data at {args.data}")
     port = free_port()
@@ -186,37 +203,47 @@ def main() -> None:
             rows = []
             for name, market in QUESTIONS:
                 path = args.data / name
-                r = asyncio.run(one_turn(base, market, pcm16(path), speech_end_s(path)))
+                r = asyncio.run(one_turn(base, market, pcm16(path), speech_end_s(path),
+                                         turn=turn))
                 rows.append((name, market, r))
             barge = []
-            for name in INTERRUPTERS:
+            for name in [] if args.turns_only else INTERRUPTERS:
                 q_path = args.data / QUESTIONS[0][0]
                 r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
-                                         interrupt=pcm16(args.data / name)))
+                                         interrupt=pcm16(args.data / name), turn=turn))
                 r["interrupt_at"] += speech_onset_s(args.data / name)
                 barge.append((name, r))
             noise = []
-            for name in NOISES:
+            for name in [] if args.turns_only else NOISES:
                 q_path = args.data / QUESTIONS[0][0]
                 r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
-                                         interrupt=pcm16(args.data / name, seconds=4.0)))
+                                         interrupt=pcm16(args.data / name, seconds=4.0),
+                                         turn=turn))
                 noise.append((name, r))
         finally:
             proc.terminate()
             proc.wait(10)
 
-    print("\nVoice-to-voice (real end of speech -> first reply audio byte), per stage from the"
-          " server's response.done metadata\n")
-    print("| file | market | lang | transcript | v2v ms (client) | v2v ms (server) | "
-          "endpointing | stt | dialogue | first tts |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\nturn_detection: {turn or 'server default'}")
+    print("\nVoice-to-voice (real end of speech -> first reply audio byte after it), per stage "
+          "from the server's response.done metadata\n")
+    print("| file | market | lang | transcript | turns | premature | v2v ms (client) | "
+          "v2v ms (server) | endpointing | stt | dialogue | first tts |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     v2v = []
+    premature = fragmented = 0
     stages: dict[str, list[float]] = {}
     for name, market, r in rows:
-        if r["first_audio"] is None:
-            print(f"| {name} | {market} | {r['lang']} | {r['transcript'][:40]} | no audio | |||")
+        early = any(t < r["speech_end"] for t in r["audio_times"])
+        after = [t for t in r["audio_times"] if t >= r["speech_end"]]
+        premature += early
+        fragmented += r["committed"] > 1
+        head = (f"| {name} | {market} | {r['lang']} | {r['transcript'][:40]} | "
+                f"{r['committed']} | {'yes' if early else 'no'} |")
+        if not after:
+            print(f"{head} no audio | |||")
             continue
-        ms = (r["first_audio"] - r["speech_end"]) * 1000
+        ms = (after[0] - r["speech_end"]) * 1000
         v2v.append(ms)
         md = r["metadata"]
         cells = []
@@ -229,10 +256,11 @@ def main() -> None:
         server_v2v = md.get("voice_to_voice_ms", "-")
         if server_v2v != "-":
             stages.setdefault("server voice_to_voice_ms", []).append(float(server_v2v))
-        print(f"| {name} | {market} | {r['lang']} | {r['transcript'][:40]} | {ms:.0f} | "
-              f"{server_v2v} | " + " | ".join(cells) + " |")
-    print(f"\nvoice-to-voice: median {statistics.median(v2v):.0f} ms, p95 {pct(v2v, 95):.0f} ms "
-          f"(n={len(v2v)})")
+        print(f"{head} {ms:.0f} | {server_v2v} | " + " | ".join(cells) + " |")
+    print(f"\npremature replies: {premature} of {len(rows)}; fragmented turns: {fragmented} of "
+          f"{len(rows)}")
+    print(f"voice-to-voice: median {statistics.median(v2v):.0f} ms, p95 {pct(v2v, 95):.0f} ms "
+          f"(n={len(v2v)} of {len(rows)})")
     for key, vals in stages.items():
         print(f"  {key}: median {statistics.median(vals):.0f} ms, p95 {pct(vals, 95):.0f} ms")
 

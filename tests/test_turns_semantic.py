@@ -101,3 +101,16 @@ def test_server_vad_is_unchanged_and_asks_no_model():
     assert not [a for _, a in ev if isinstance(a, EndOfTurnCheck)]
     ((t, end),) = ended(ev)
     assert end.reason == "silence" and t - end.speech_end_ms == 510
+
+
+def test_the_transcript_corrects_the_audio_model():
+    from assistant.session.endpointing import with_transcript
+
+    # A dangling last word is mid-sentence, whatever the audio model says.
+    assert with_transcript(0.95, "las arenas son blanquecinas de grano medio y", "es") < 0.5
+    assert with_transcript(0.95, "脳から糸を", "ja") < 0.5
+    # Whisper's full stop or question mark settles an unsure audio model ...
+    assert with_transcript(0.45, "Can I have a medium double-shot Americano?", "en") >= 0.85
+    # ... but not a confident "not yet", nor a comma.
+    assert with_transcript(0.1, "How much is it.", "en") == 0.1
+    assert with_transcript(0.82, "And so, my fellow Americans,", "en") == 0.82

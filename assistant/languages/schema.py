@@ -239,6 +239,9 @@ class LanguagePack(_Strict):
     body_units: list[str] = Field(default_factory=list)
     stopwords: list[str] = Field(default_factory=list)
     backchannels: list[str] = Field(min_length=1)
+    # Words a sentence does not end on ("and", "de", "が"): a pause after one is mid-sentence,
+    # whatever the end-of-turn model hears (semantic_vad's second signal, the transcript).
+    dangling_words: list[str] = Field(default_factory=list)
     markers: list[str] = Field(default_factory=list)  # words only it uses (see language.py)
     romanized_markers: list[str] = Field(default_factory=list)  # Arabizi "si3r", "kam", "abi"
     # Payment methods viewers ask about by name ("Apple Pay", "Cash App", "PayNow"): one the

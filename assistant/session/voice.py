@@ -34,6 +34,7 @@ from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
 from assistant.errors import AssistantError, InputError
+from assistant.session.endpointing import with_transcript
 from assistant.session.turns import (
     EAGERNESS,
     Action,
@@ -588,6 +589,13 @@ class VoiceSession:
         except Exception:  # a broken model must not end the session: silence still ends turns
             log.exception("end-of-turn model failed")
             return
+        spec = self._spec
+        if spec is not None and spec[1] == speech_end_ms and spec[2].done() \
+                and not spec[2].cancelled() and spec[2].exception() is None:
+            # The words so far, transcribed at this pause: a second opinion.
+            tr = spec[2].result()
+            text = getattr(tr, "text", "") or ""
+            p = with_transcript(p, text, getattr(tr, "lang", "") or self.options.default_lang)
         self._handle(self.turns.verdict(speech_end_ms, p))
 
     def _end_turn(self, ended: TurnEnded) -> None:

@@ -1,0 +1,44 @@
+"""semantic_vad's second signal: the speculative transcript of the turn so far (speech-to-text
+starts at the first pause, see VoiceSession._speculate). A turn whose words end on "and", "de",
+"が" (the language pack's `dangling_words`) is not over, whatever the audio model hears; one that
+Whisper closed with a full stop or question mark is, when the audio model is unsure (short
+commands: "mache alle Licht aus." scores 0.15-0.85 on Smart Turn alone)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from assistant import languages
+
+_FINAL = re.compile(r"[.?!。？！]\s*$")
+_WORD = re.compile(r"[\w'’-]+$")
+_UNSURE = 0.3  # below this the audio model is confident the speaker goes on
+
+
+@cache
+def _dangling(lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(words, endings): spaced scripts compare the last word; unspaced ones the text's end."""
+    if not languages.has(lang):
+        return frozenset(), ()
+    pack = languages.pack(lang)
+    words = [w.casefold() for w in pack.dangling_words]
+    if pack.script.words == "unspaced":
+        return frozenset(), tuple(sorted(words, key=len, reverse=True))
+    return frozenset(words), ()
+
+
+def with_transcript(probability: float, text: str, lang: str) -> float:
+    """The end-of-turn probability, corrected by what the speaker has said so far."""
+    text = text.strip()
+    if not text:
+        return probability
+    words, endings = _dangling(lang)
+    bare = text.rstrip(" ,.;:…-–—、，")
+    last = _WORD.search(bare.casefold())
+    if (last is not None and last.group() in words) or (endings and bare.endswith(endings)):
+        return min(probability, 0.1)  # "... de grano medio y"
+    if _FINAL.search(text) and not text.rstrip().endswith((",", "、", "，")) \
+            and probability >= _UNSURE:
+        return max(probability, 0.9)
+    return probability
