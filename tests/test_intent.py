@@ -312,3 +312,9 @@ def test_a_wish_in_a_policy_question_is_the_question(scorer, text, lang, topic):
 def test_a_wish_is_buying_when_nothing_else_is_asked(scorer):
     assert scorer.score("I want to buy it", "en").score >= THRESHOLD
     assert scorer.score("欲しい！買う！", "ja").score >= THRESHOLD
+
+
+def test_wanting_it_now_is_buying_even_with_a_payment_question(scorer):
+    # The shipped e2e buyer: English "I want to buy" commits, it does not suppose.
+    assert scorer.score("I want to buy 2 hoodies in M now, how do I pay?", "en",
+                        topics=[Topic.PAYMENT]).score >= THRESHOLD
