@@ -239,6 +239,8 @@ class LanguagePack(_Strict):
     body_units: list[str] = Field(default_factory=list)
     stopwords: list[str] = Field(default_factory=list)
     backchannels: list[str] = Field(min_length=1)
+    # Said over the co-host's reply, these stop it at once ("stop", "espera", "ちょっと待って").
+    stop_commands: list[str] = Field(default_factory=list)
     # Words a sentence does not end on ("and", "de", "が"): a pause after one is mid-sentence,
     # whatever the end-of-turn model hears (semantic_vad's second signal, the transcript).
     dangling_words: list[str] = Field(default_factory=list)

@@ -1,4 +1,10 @@
-"""semantic_vad's second signal: the speculative transcript of the turn so far (speech-to-text
+"""What the words of a turn say about turn-taking, from the language packs.
+
+Short speech over the co-host is judged by its transcript: a stop command ("stop", "espera",
+"ちょっと待って": the pack's `stop_commands`) ends the reply at once; anything else as short
+(a cough, "mm-hm") lets it go on.
+
+semantic_vad's second signal is the speculative transcript of the turn so far (speech-to-text
 starts at the first pause, see VoiceSession._speculate). A turn whose words end on "and", "de",
 "が" (the language pack's `dangling_words`) is not over, whatever the audio model hears; one that
 Whisper closed with a full stop or question mark is, when the audio model is unsure (short
@@ -10,6 +16,7 @@ import re
 from functools import cache
 
 from assistant import languages
+from assistant.knowledge.matching import normalize
 
 _FINAL = re.compile(r"[.?!。？！]\s*$")
 _WORD = re.compile(r"[\w'’-]+$")
@@ -42,3 +49,22 @@ def with_transcript(probability: float, text: str, lang: str) -> float:
             and probability >= _UNSURE:
         return max(probability, 0.9)
     return probability
+
+
+_MAX_COMMAND_WORDS = 4  # "stop", "wait a sec", "ちょっと待って": longer speech is a turn
+
+
+def is_stop_command(text: str, lang: str) -> bool:
+    """Whether a short utterance is one of the pack's (or English's) stop commands."""
+    said = " ".join(normalize(text).split())
+    if not said or len(said.split()) > _MAX_COMMAND_WORDS:
+        return False
+    for code in dict.fromkeys((lang, "en")):
+        if not languages.has(code):
+            continue
+        for phrase in languages.pack(code).stop_commands:
+            want = " ".join(normalize(phrase).split())
+            # The whole utterance ("para" alone stops; "¿para Brasil?" asks about Brazil).
+            if said == want:
+                return True
+    return False

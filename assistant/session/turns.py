@@ -105,7 +105,7 @@ class PauseReply:
 
 @dataclass(frozen=True, slots=True)
 class ResumeReply:
-    pass
+    heard_ms: int = 0  # speech of the dismissed candidate ("stop!", "mm-hm"); 0: no candidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +225,11 @@ class TurnTaker:
             else:
                 self._gap_ms += self.frame_ms
                 if self._gap_ms >= s.dismiss_ms:
+                    heard = self._speech_ms
                     self._reset_state()
                     if self.paused:
                         self.paused = False
-                        out.append(ResumeReply())
+                        out.append(ResumeReply(heard_ms=heard))
                     return out
             return self._candidate_checks(out, interrupting)
 

@@ -34,7 +34,7 @@ from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
 from assistant.errors import AssistantError, InputError
-from assistant.session.endpointing import with_transcript
+from assistant.session.endpointing import is_stop_command, with_transcript
 from assistant.session.turns import (
     EAGERNESS,
     Action,
@@ -117,6 +117,9 @@ class ConversationItem:
 
 
 _UPDATABLE = {f.name for f in fields(TurnSettings)}
+# Speech over the reply at least this long, dismissed as no barge-in, is transcribed before the
+# reply resumes: a stop command ends it. Shorter is a click or a breath.
+_JUDGED_MS = 120
 
 
 def _new_id(prefix: str) -> str:
@@ -328,6 +331,8 @@ class VoiceSession:
         self.turns = TurnTaker(base, frame_ms=opts.frame_ms, clock=clock)
         self._set_turn_model()
         self._checking: asyncio.Task[Any] | None = None  # the end-of-turn model's question
+        self._pause_onset_ms = 0  # where the speech that paused the reply began
+        self._pauses_seen = 0
         pad_s = base.prefix_padding_ms / 1000 + 2.0
         self._ring = AudioRing(int((opts.max_utterance_s + pad_s) * VAD_RATE))
         self._manual_start = 0  # ring position where uncommitted manual-mode audio begins
@@ -548,9 +553,15 @@ class VoiceSession:
             if isinstance(a, PauseReply):
                 self.stats["pauses"] += 1
                 self.stats["pause_latency_ms"].append(self.turns.audio_ms - a.onset_ms)
+                self._pause_onset_ms = a.onset_ms
+                self._pauses_seen += 1
                 if self._reply is not None:
                     self._reply.may_send.clear()
             elif isinstance(a, ResumeReply):
+                if self._reply is not None and a.heard_ms >= _JUDGED_MS and self._stt is not None:
+                    # Short speech over the reply: "stop!" ends it, "mm-hm" lets it go on.
+                    self._spawn(self._judge_short_speech(self._reply, self._pauses_seen))
+                    continue
                 self.stats["resumes"] += 1
                 if self._reply is not None:
                     self._reply.may_send.set()
@@ -573,6 +584,27 @@ class VoiceSession:
                 # every listening phase fresh.
                 self._classifier.reset()
                 self._end_turn(a)
+
+    async def _judge_short_speech(self, reply: _Reply, pause: int) -> None:
+        audio = self._ring.slice(max(0, self._pause_onset_ms - 100) * VAD_RATE // 1000,
+                                 self._ring.end)
+        stop = False
+        try:
+            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                         languages=self.options.languages or None,
+                                         interim=True)
+            text = getattr(tr, "text", "") or ""
+            stop = is_stop_command(text, getattr(tr, "lang", "") or self.options.default_lang)
+        except Exception:  # no transcript: it was short, so the reply goes on
+            log.exception("transcribing speech over the reply failed")
+        if self._reply is not reply or self._pauses_seen != pause:
+            return  # the reply ended, or new speech is being judged by the turn-taker
+        if stop:
+            self.stats["barge_ins"] += 1
+            self._cancel_reply("turn_detected")
+        else:
+            self.stats["resumes"] += 1
+            reply.may_send.set()
 
     def _check_end_of_turn(self, check: EndOfTurnCheck) -> None:
         model = self.options.turn_model
