@@ -36,7 +36,7 @@ def test_transcribe_unreadable_file_is_a_clear_error(tmp_path):
 def test_say_then_voice_demo_runs_the_whole_pipeline(tmp_path):
     question = tmp_path / "q.wav"
     r = run("say", "--lang", "en", "--backend", "piper", "-o", str(question),
-            "Do you ship the boots to Canada?")
+            "Do you ship the waterproof boots to Canada?")
     assert r.returncode == 0, r.stderr
     with wave.open(str(question)) as w:
         assert w.getnchannels() == 1 and w.getframerate() == 22050 and w.getnframes() > 22050
