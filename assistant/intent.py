@@ -131,6 +131,7 @@ class _LangRules:
     wishes: re.Pattern[str] | None
 
 
+@cache  # one compiled set per language, shared by every scorer and helper
 def _compile_lang(lang: str) -> _LangRules:
     pack = languages.pack(lang)
     spaceless = pack.script.writing != "Latn"

@@ -19,7 +19,7 @@ from assistant.knowledge import places
 from assistant.knowledge.composing import PRODUCT_TOPICS, Composes
 from assistant.knowledge.facts import StatesFacts
 from assistant.knowledge.market import Market
-from assistant.knowledge.matching import normalize
+from assistant.knowledge.matching import normalize, squeezed
 from assistant.knowledge.matching import warm as warm_segmenter
 from assistant.knowledge.passages import PassageIndex
 from assistant.knowledge.replies import format_money, traditional
@@ -50,7 +50,7 @@ class GroundedEngine(Understands, Composes, StatesFacts):
         self._faq = {e.id: e for e in market.faq}
         pay = market.policies.payment
         self._method_keys = frozenset(  # every name of every method it takes, unspaced
-            "".join(normalize(n).split()) for x in pay.methods
+            squeezed(n) for x in pay.methods
             for n in (x, *pay.method_names.get(x, {}).values()))
         self._campaigns = {c.id: c for c in market.campaigns}
         self._faq_tokens = self._faq_token_index()

@@ -70,6 +70,12 @@ def nfkc(text: str) -> str:
 _STRETCHED = re.compile(r"([a-wyz])\1{2,}")
 
 
+def squeezed(name: str) -> str:
+    """A name normalized with its spaces taken out: "Kakao Pay", "KakaoPay" and "kakao-pay"
+    meet as "kakaopay"."""
+    return "".join(normalize(name).split())
+
+
 def normalize(text: str) -> str:
     """NFKC, casefold, accents stripped from Latin and Arabic script, punctuation to spaces,
     stretched letters squeezed."""

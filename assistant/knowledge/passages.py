@@ -62,6 +62,7 @@ class Passage:
     source: str  # product field or policy it comes from (see TOPIC_SOURCES)
     countries: frozenset[str] = frozenset()  # the countries it names (it is about them)
     flags: frozenset[str] = frozenset()  # the pack's flags it holds ("cod": cash on delivery)
+    norm: str = ""  # the text normalized once (matching.normalize), for names looked up in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +248,7 @@ class PassageIndex:
             elif (country in p.countries if country else flags and p.countries) and (
                     not flags or flags & p.flags):
                 out.append(i)
-            elif wanted and any(n in normalize(p.text) for n in wanted):
+            elif wanted and any(n in p.norm for n in wanted):
                 out.append(i)
         return out
 
@@ -289,7 +290,7 @@ class PassageIndex:
                 named = [x for x in skus if x != sku]
                 # A policy sentence naming exactly one product is about that product.
                 scope = sku if sku is not None else (named[0] if len(set(named)) == 1 else None)
-                out.append(Passage(s, scope, source, frozenset(countries), flags))
+                out.append(Passage(s, scope, source, frozenset(countries), flags, normalize(s)))
 
         for p in m.products:
             for field, source in ((p.material, "material"), (p.care, "care"),
@@ -315,7 +316,8 @@ class PassageIndex:
             skus, countries, flags = self._names(answer, lang)
             scope = skus[0] if len(set(skus)) == 1 else None
             extra[len(out)] = [t for q in e.questions.get(lang, []) for t in terms(q, lang)]
-            out.append(Passage(answer, scope, "faq", frozenset(countries), flags))
+            out.append(Passage(answer, scope, "faq", frozenset(countries), flags,
+                               normalize(answer)))
         return out, extra
 
 

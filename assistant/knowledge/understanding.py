@@ -27,6 +27,7 @@ from assistant.knowledge.matching import (
     nfkc,
     normalize,
     phrases,
+    squeezed,
     words,
 )
 
@@ -141,9 +142,8 @@ def lexicon_matcher(lang: str) -> Matcher:
                 b.add(p, ("color", canonical), pre)
         for name in pk.payment_methods:
             b.add(name, ("paymethod", name))
-            squeezed = "".join(normalize(name).split())
-            if squeezed != normalize(name):
-                b.add(squeezed, ("paymethod", name))
+            if squeezed(name) != normalize(name):
+                b.add(squeezed(name), ("paymethod", name))
         for name, code in places.country_names(lx).items():
             b.add(name, ("country", code))
     return b.matcher(lang)
@@ -225,9 +225,8 @@ class Understands:
             names = {method, *pay.method_names.get(method, {}).values()}
             for name in names:
                 b.add(name, ("method", method))
-                squeezed = "".join(normalize(name).split())
-                if squeezed != normalize(name):
-                    b.add(squeezed, ("method", method))
+                if squeezed(name) != normalize(name):
+                    b.add(squeezed(name), ("method", method))
                 parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)
                 if len(parts) > 1 and name.isascii():
                     b.add(" ".join(parts), ("method", method))
@@ -564,7 +563,7 @@ class Understands:
     def _offers(self, name: str) -> bool:
         """Whether the market takes the payment method a pack names ("JKO Pay" is its "JKO
         Pay 街口支付"; "Touch n Go" its "Touch 'n Go eWallet")."""
-        want = "".join(normalize(name).split())
+        want = squeezed(name)
         return any(want in have or have in want for have in self._method_keys)
 
     def _history_context(
