@@ -65,8 +65,8 @@ def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path |
     pace, write the spoken reply and print a timing table per stage."""
     from assistant.errors import AssistantError
     from assistant.session import voice_events as ev
-    from assistant.session.chat import Comment
     from assistant.session.factory import build_chat_service
+    from assistant.session.spoken import VoiceResponder
     from assistant.session.voice import VoiceOptions, VoiceSession
     from assistant.session.voice_engines import VoiceEngines
 
@@ -84,12 +84,7 @@ def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path |
     async def run() -> tuple[list[ev.VoiceEvent], bytearray]:
         engines = await VoiceEngines(settings).get()
 
-        async def respond(text: str, lang: str):
-            _, sentences = await chat.handle_spoken(
-                Comment("demo", market_id, "demo", text, lang=lang))
-            for sentence in sentences:
-                yield sentence
-
+        respond = VoiceResponder(chat, room="demo", market=market_id, viewer="demo")
         events: list[ev.VoiceEvent] = []
         out = bytearray()
         options = VoiceOptions(languages=tuple(market.languages),

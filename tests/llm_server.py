@@ -113,6 +113,16 @@ class _Handler(BaseHTTPRequestHandler):
         pace = behaviour if isinstance(behaviour, Reply) else None
         if pace and pace.first_chunk_s:
             time.sleep(pace.first_chunk_s)
+        try:
+            self._stream(model, behaviour, pieces, pace)
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.owner.aborted.append(time.perf_counter())  # the client hung up
+            self.server.owner.hung_up.set()
+            self.close_connection = True
+        return None
+
+    def _stream(self, model: str, behaviour: Behaviour, pieces: list[str],
+                pace: Reply | None) -> None:
         for i, piece in enumerate(pieces):
             if i and pace and pace.chunk_interval_s:
                 time.sleep(pace.chunk_interval_s)
@@ -129,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._sse(_chunk(model, None, "stop"))
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_chunk(b"")
-        return None
+        self.server.owner.finished.append(time.perf_counter())
 
     def _sse(self, payload: dict[str, Any]) -> None:
         self._write_chunk(f"data: {json.dumps(payload)}\n\n".encode())
@@ -162,6 +172,9 @@ class LLMServer:
     def __init__(self, default: Behaviour | None = None):
         self.default: Behaviour = default or Reply("Hello from the test server.")
         self.requests: list[RecordedRequest] = []
+        self.finished: list[float] = []  # perf_counter() when each stream was sent whole
+        self.aborted: list[float] = []  # ... and when a client hung up mid-stream
+        self.hung_up = threading.Event()  # set at the first hang-up
         self.stopping = threading.Event()
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
@@ -181,6 +194,9 @@ class LLMServer:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+            self.finished.clear()
+            self.aborted.clear()
+            self.hung_up.clear()
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:

@@ -176,7 +176,10 @@ async def test_spoken_buyer_gets_the_handoff_over_realtime(served):
     assert "Mia will help you with your order personally" in said
     assert not rec.of("error")
     assert handoff["room"] == "voice-us"
-    assert any(getattr(e, "type", "") == "conversation.handoff" for e in rec.events)
+    # The handoff goes out through the session's ordered queue, before the reply is done.
+    types = [getattr(e, "type", "") for e in rec.events]
+    assert "conversation.handoff" in types
+    assert types.index("conversation.handoff") < types.index("response.done")
 
 
 async def test_a_promised_follow_up_is_a_host_task_once_per_viewer(served):

@@ -430,7 +430,8 @@ async def test_make_dialogue_and_session_entry_point(server, engine, market):
     try:
         server.script(Reply("It's $999 today!"))
         u = engine.understand("how much is the hoodie?", "en", on_stage_sku="US-HOOD-01")
-        answer = await dialogue.answer(market, engine, "how much is the hoodie?", "en", u, ())
+        answer = await dialogue.respond(
+            dialogue.understood(market, engine, "how much is the hoodie?", "en", u), engine)
         assert answer.source == "fallback" and answer.text == engine.answer(u, "en").text
     finally:
         await dialogue.backend.aclose()

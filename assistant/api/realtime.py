@@ -16,7 +16,6 @@ import base64
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -28,7 +27,7 @@ from assistant.api.errors import to_payload
 from assistant.audio import decode_audio_b64
 from assistant.errors import AssistantError, InputError, ProtocolError, UnknownMarket
 from assistant.session import voice_events as ev
-from assistant.session.chat import Comment
+from assistant.session.spoken import VoiceResponder
 from assistant.session.voice import VoiceOptions, VoiceSession
 from assistant.session.voice_engines import SessionSlots
 
@@ -327,21 +326,7 @@ async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, vi
         await fail("voice_unavailable", body["error"]["message"], 1011)
         return
 
-    async def respond(text: str, lang: str) -> AsyncIterator[str]:
-        # The same turn as chat (language, understanding, intent, handoff, grounded or guarded
-        # LLM answer); spoken sentence by sentence so TTS starts on the first one.
-        try:
-            reply, sentences = await chat.handle_spoken(
-                Comment(room, market_id, viewer, text, lang=lang))
-        except InputError as e:  # e.g. rate-limited: say nothing, tell the client why
-            await proto.error(e.code, str(e))
-            return
-        if reply.handoff is not None:
-            await proto.send({"type": "conversation.handoff", "handoff_id": reply.handoff.id,
-                              "created": reply.handoff_created})
-        for sentence in sentences:
-            yield sentence
-
+    respond = VoiceResponder(chat, room=room, market=market_id, viewer=viewer)
     options = VoiceOptions(languages=tuple(market.languages),
                            default_lang=market.default_language,
                            turn_model=engines.turn_model)

@@ -371,8 +371,8 @@ class GuardedDialogue:
             facts=tuple(engine.facts(understanding, lang)), history=tuple(history), spoken=spoken,
         )
 
-    async def answer(
-        self,
+    @staticmethod
+    def understood(
         market: Market,
         engine: AnswerSource,
         text: str,
@@ -381,13 +381,12 @@ class GuardedDialogue:
         history: Sequence[Turn] = (),
         *,
         spoken: bool = False,
-    ) -> Answer:
-        """`respond` for a caller that has already understood the message (the chat session)."""
-        ctx = DialogueContext(
+    ) -> DialogueContext:
+        """The context of a message already understood: the facts the LLM may use."""
+        return DialogueContext(
             market=market, text=text, lang=lang, understanding=understanding,
             facts=tuple(engine.facts(understanding, lang)), history=tuple(history), spoken=spoken,
         )
-        return await self.respond(ctx, engine)
 
     async def respond(self, ctx: DialogueContext, engine: AnswerSource) -> Answer:
         """The final answer (source "llm", "grounded" or "fallback")."""

@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.config import Settings
 from assistant.dialogue import Answer, Topic, Turn, Understanding
@@ -28,7 +29,7 @@ from assistant.knowledge.market import Market
 from assistant.knowledge.registry import MarketRegistry
 from assistant.knowledge.replies import join_sentences, template
 from assistant.language import ViewerLanguages
-from assistant.llm.base import GuardedDialogue, split_sentences
+from assistant.llm.base import GuardedDialogue
 from assistant.session.limits import LRU, TokenBuckets
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,37 @@ class RoomState:
     market: str
     on_stage_sku: str | None = None
     shared: dict[tuple, _Shared] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PendingTurn:
+    """One viewer turn between its understanding and its answer (see ChatService.begin)."""
+
+    comment: Comment
+    text: str
+    state: RoomState
+    market: Market
+    engine: Any
+    lang: str
+    past: tuple[Turn, ...]  # the viewer's turns before this one
+    hist: deque[Turn]
+    understanding: Understanding
+    score: IntentScore
+    handoff: Handoff | None = None
+    created: bool = False
+
+    @property
+    def shareable(self) -> bool:
+        """Its answer does not depend on who asked, so a burst can share it."""
+        return self.handoff is None and self.understanding.topic in _SHAREABLE
+
+    @property
+    def notice_only(self) -> bool:
+        """A request for a person (or a question we cannot answer) that opened or found a
+        handoff: the reply is the host notice alone."""
+        return (self.handoff is not None
+                and (self.created or self.understanding.topic is Topic.HUMAN)
+                and self.understanding.topic in (Topic.HUMAN, Topic.UNKNOWN))
 
 
 def clean_text(text: object, max_chars: int) -> str:
@@ -193,6 +225,13 @@ class ChatService:
     # --- one turn
 
     async def handle(self, c: Comment) -> Reply:
+        turn = await self.begin(c)
+        answer_id, answer, duplicate = await self.answer(turn)
+        return await self.finish(turn, answer_id, answer, duplicate)
+
+    async def begin(self, c: Comment) -> PendingTurn:
+        """Everything before the answer: validate, rate-limit, language, understand, score the
+        intent and open a handoff. A spoken turn streams its answer between begin and finish."""
         text = clean_text(c.text, self.settings.max_text_chars)
         if not c.viewer or len(c.viewer) > 128:
             raise InputError("invalid_viewer", "viewer_id must be 1-128 characters")
@@ -212,86 +251,99 @@ class ChatService:
         past = tuple(hist)  # the viewer's turns before this one
         u = engine.understand(text, lang, on_stage_sku=state.on_stage_sku, history=past)
         score = self.scorer.score(text, lang, topics=u.topics or (u.topic,), history=past)
-        now = self.wall()
-        hist.append(Turn("viewer", text, lang, u.topic, now))
+        hist.append(Turn("viewer", text, lang, u.topic, self.wall()))
 
-        handoff: Handoff | None = None
-        created = False
+        turn = PendingTurn(c, text, state, market, engine, lang, past, hist, u, score)
         if score.score >= market.handoff_threshold:
-            handoff, created = await self._hand_off(c, market, lang, text, u, score, list(hist))
+            turn.handoff, turn.created = await self._hand_off(
+                c, market, lang, text, u, score, list(hist))
+        return turn
 
-        answer_id, answer, duplicate = await self._answer(state, market, engine, u, lang, text,
-                                                          past, c, handoff)
-        reply_text = answer.text
-        # Tell the viewer once that the host will follow up (and again if they ask for a person),
-        # not on every later answer while their handoff stays open.
-        # An answer that already names the host (how to buy, "I'll check") needs no notice.
-        if handoff is not None and (created or u.topic is Topic.HUMAN):
-            notice = engine.handoff_notice(lang)
-            if u.topic in (Topic.HUMAN, Topic.UNKNOWN):
-                reply_text = notice
-            elif not answer.needs_host:
-                reply_text = join_sentences([answer.text, notice], lang)
+    async def answer(self, turn: PendingTurn) -> tuple[str, Answer, bool]:
+        """(answer id, answer, duplicate): the burst's shared answer, or a new one."""
+        hit = self.shared_answer(turn)
+        if hit is not None:
+            return hit[0], hit[1], True
+        if self.llm is not None:
+            answer = await self._ask_llm(turn.market, turn.engine, turn.text, turn.lang,
+                                         turn.understanding, turn.past,
+                                         merge=turn.handoff is None)
+        else:
+            answer = turn.engine.answer(turn.understanding, turn.lang)
+        return self.share(turn, answer), answer, False
+
+    def shared_answer(self, turn: PendingTurn) -> tuple[str, Answer] | None:
+        if not turn.shareable:
+            return None
+        hit = turn.state.shared.get((turn.lang, turn.understanding.dedup_key))
+        if hit is not None and hit.expires > self.clock() and hit.engine is turn.engine:
+            return hit.answer_id, hit.answer
+        return None
+
+    def share(self, turn: PendingTurn, answer: Answer) -> str:
+        """A new answer id; a shareable answer is kept for the rest of its burst."""
+        answer_id = uuid.uuid4().hex[:16]
+        if turn.shareable:
+            now = self.clock()
+            state = turn.state
+            if len(state.shared) > 1000:  # bursts are short-lived; drop expired entries
+                state.shared = {k: v for k, v in state.shared.items() if v.expires > now}
+            state.shared[(turn.lang, turn.understanding.dedup_key)] = _Shared(
+                answer_id, answer, now + self.settings.dedup_window_s, turn.engine)
+        return answer_id
+
+    def notice(self, turn: PendingTurn, answer: Answer) -> str | None:
+        """The "the host will follow up" line this reply ends with, if any. Said once when the
+        handoff opens (and again if they ask for a person), not on every later answer; an
+        answer that already names the host (how to buy, "I'll check") needs none."""
+        if turn.handoff is None or not (turn.created or turn.understanding.topic is Topic.HUMAN):
+            return None
+        if turn.notice_only:
+            return turn.engine.handoff_notice(turn.lang)
+        return None if answer.needs_host else turn.engine.handoff_notice(turn.lang)
+
+    async def finish(self, turn: PendingTurn, answer_id: str, answer: Answer,
+                     duplicate: bool) -> Reply:
+        """Everything after the answer: the notice, a follow-up task for the host, the
+        unanswered-questions log and the viewer's history."""
+        c, u, lang = turn.comment, turn.understanding, turn.lang
+        notice = self.notice(turn, answer)
+        if turn.notice_only and notice:
+            reply_text = notice
+        else:
+            reply_text = join_sentences([answer.text, notice], lang) if notice else answer.text
+        handoff, created = turn.handoff, turn.created
         if answer.needs_host and handoff is None:
             # The reply promises a follow-up ("I'll check with Mia"): the host gets the task,
             # one open per viewer, so repeated questions fold into it.
             handoff, created = await self._hand_off(
-                c, market, lang, text, u, score, [*hist, Turn("assistant", reply_text, lang,
-                                                              u.topic, self.wall())],
+                c, turn.market, lang, turn.text, u, turn.score,
+                [*turn.hist, Turn("assistant", reply_text, lang, u.topic, self.wall())],
                 kind=QUESTION)
         if answer.unanswered and self.questions is not None:
-            self.questions.record(market=c.market, room=c.room, viewer=c.viewer, text=text,
+            self.questions.record(market=c.market, room=c.room, viewer=c.viewer, text=turn.text,
                                   lang=lang, topic=u.topic.value, sku=u.sku)
-        hist.append(Turn("assistant", reply_text, lang, u.topic, self.wall()))
+        turn.hist.append(Turn("assistant", reply_text, lang, u.topic, self.wall()))
         return Reply(
             answer_id=answer_id, room=c.room, market=c.market, viewer=c.viewer, text=reply_text,
             lang=lang, topic=u.topic.value, sku=u.sku, source=answer.source,
-            duplicate=duplicate, handoff=handoff, handoff_created=created, intent=score,
+            duplicate=duplicate, handoff=handoff, handoff_created=created, intent=turn.score,
             in_reply_to_ts=c.ts,
         )
-
-    async def handle_spoken(self, c: Comment) -> tuple[Reply, list[str]]:
-        """A voice turn: the same turn as chat, its answer cut into sentences so that speech
-        synthesis starts on the first one."""
-        reply = await self.handle(c)
-        return reply, split_sentences(reply.text)
-
-    async def _answer(
-        self, state: RoomState, market: Market, engine, u: Understanding, lang: str, text: str,
-        history: Sequence[Turn], c: Comment, handoff: Handoff | None,
-    ) -> tuple[str, Answer, bool]:
-        shareable = handoff is None and u.topic in _SHAREABLE
-        key = (lang, u.dedup_key)
-        now = self.clock()
-        if shareable:
-            hit = state.shared.get(key)
-            if hit is not None and hit.expires > now and hit.engine is engine:
-                return hit.answer_id, hit.answer, True
-        if self.llm is not None:
-            answer = await self._ask_llm(market, engine, text, lang, u, history,
-                                         merge=handoff is None)
-        else:
-            answer = engine.answer(u, lang)
-        answer_id = uuid.uuid4().hex[:16]
-        if shareable:
-            if len(state.shared) > 1000:  # bursts are short-lived; drop expired entries
-                state.shared = {k: v for k, v in state.shared.items() if v.expires > now}
-            state.shared[key] = _Shared(answer_id, answer, now + self.settings.dedup_window_s,
-                                        engine)
-        return answer_id, answer, False
 
     async def _ask_llm(self, market: Market, engine, text: str, lang: str, u: Understanding,
                        history: Sequence[Turn], *, merge: bool) -> Answer:
         """The same question in flight to the LLM is asked once: 200 viewers asking it in one
         second make one upstream call, and all get its (guarded) answer. The call is a task of
         this service, not of the first asker, so one viewer leaving cancels nobody's answer."""
+        ctx = self.llm.understood(market, engine, text, lang, u, history)
         if not merge:
-            return await self.llm.answer(market, engine, text, lang, u, history)
+            return await self.llm.respond(ctx, engine)
         what = u.dedup_key if u.topic in _SHAREABLE else question_key(text)
         key = (market.id, id(engine), lang, what)
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self.llm.answer(market, engine, text, lang, u, history))
+            task = asyncio.ensure_future(self.llm.respond(ctx, engine))
             self._inflight[key] = task
             task.add_done_callback(lambda _: self._inflight.pop(key, None))
         return await asyncio.shield(task)

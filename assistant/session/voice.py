@@ -66,7 +66,8 @@ from assistant.session.voice_events import (
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[[str, str], AsyncIterator[str]]
+# Sentences to say, and voice events (a handoff, an error) to emit in order with them.
+Respond = Callable[[str, str], AsyncIterator["str | VoiceEvent"]]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -294,7 +295,8 @@ class VoiceSession:
     conversation.item.truncate -> truncate(item_id, audio_end_ms)
 
     and everything the server says comes out of events(). `respond(text, lang)` is an async
-    iterator of reply sentences (the dialogue); `stt`/`tts` are blocking backends."""
+    iterator of reply sentences and events (the dialogue: session/spoken.py); `stt`/`tts` are
+    blocking backends."""
 
     def __init__(
         self,
@@ -810,6 +812,9 @@ class VoiceSession:
 
         async with _closing(self._respond(text, lang)) as sentences:
             async for raw in sentences:
+                if not isinstance(raw, str):
+                    self._emit(raw)  # a handoff or a refusal, in order with the reply
+                    continue
                 sentence = raw.strip()
                 if not sentence:
                     continue

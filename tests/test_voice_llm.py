@@ -1,0 +1,97 @@
+"""Voice with an LLM configured: the real app on a port, a real chat-completions server streaming
+at a scripted pace, the stock openai realtime client, real Whisper and Piper. The first checked
+sentence is spoken while the model is still writing the rest; a barge-in closes the upstream
+stream; a sentence the guard rejects is never said, and the grounded answer follows."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import make_settings
+from tests.llm_server import LLMServer, Reply
+from tests.server import live_server
+from tests.test_realtime import Recorder, connect, send_audio, silence, spoken
+
+FIRST = "The Cloud Fleece Hoodie is $44.00 today."
+# The first streamed chunk: the sentence and the space that ends it (a "." alone may be "$44.").
+HEAD = len(FIRST) + 1
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with LLMServer() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def server(llm, tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("voice-llm"), dialogue_backend="openai",
+                             llm_base_url=llm.base_url, llm_model="test-model",
+                             llm_timeout_s=20.0, rate_limit_burst=1000)
+    with live_server(settings) as srv:
+        yield srv
+
+
+async def ask_the_price(conn) -> Recorder:
+    rec = Recorder(conn)
+    await rec.wait_for("session.created")
+    await send_audio(conn, silence(0.4) + spoken("How much is the hoodie?") + silence(1.2))
+    return rec
+
+
+async def test_first_sentence_is_spoken_while_the_llm_still_writes(llm, server):
+    llm.reset()
+    # Sentence one, then three seconds of "thinking", then sentence two.
+    llm.script(Reply(FIRST + " It was $59.00 before the sale.", chunk_chars=HEAD,
+                     chunk_interval_s=3.0))
+    async with connect(server, viewer="llm-listener", room="llm-1") as conn:
+        rec = await ask_the_price(conn)
+        await rec.wait_for("response.output_audio.delta", within=30)
+        streams_done_at_first_audio = len(llm.finished)
+        done = await rec.wait_for("response.done", within=40)
+        rec.stop()
+    assert streams_done_at_first_audio == 0  # the reply was audible before the LLM finished
+    assert done.response.status == "completed"
+    said = done.response.output[0].content[0].transcript
+    assert said.startswith(FIRST) and "$59.00" in said
+    prompt = llm.requests[-1].messages[0]["content"]
+    assert "spoken aloud" in prompt  # the voice turn asks for speakable sentences
+    assert not rec.of("error")
+
+
+async def test_barge_in_closes_the_llm_stream(llm, server):
+    # Its own room: in the first test's room the same question within the burst window gets
+    # that answer again, without asking the LLM.
+    llm.reset()
+    chatter = " ".join(["Thanks for asking."] * 12)
+    llm.script(Reply(FIRST + " " + chatter, chunk_chars=20, chunk_interval_s=0.4),
+               Reply("Yes, we ship to Canada."))
+    async with connect(server, viewer="llm-interrupter", room="llm-2") as conn:
+        rec = await ask_the_price(conn)
+        first = await rec.wait_for("response.output_audio.delta", within=30)
+        await send_audio(conn, spoken("Do you ship to Canada?") + silence(1.2))
+        cancelled = await rec.wait_for("response.done", within=30,
+                                       pred=lambda e: e.response.id == first.response_id)
+        # The upstream stream was closed, not read to its end.
+        assert await asyncio.to_thread(llm.hung_up.wait, 10)
+        rec.stop()
+    assert cancelled.response.status == "cancelled"
+    assert not llm.finished or llm.finished[0] > llm.aborted[0]
+
+
+async def test_rejected_sentence_is_never_said_and_the_grounded_answer_follows(llm, server):
+    llm.reset()
+    llm.script(Reply(FIRST + " For you it's only $1.00!", chunk_chars=HEAD,
+                     chunk_interval_s=0.5))
+    async with connect(server, viewer="llm-guarded", room="llm-3") as conn:
+        rec = await ask_the_price(conn)
+        done = await rec.wait_for("response.done", within=40)
+        rec.stop()
+    said = done.response.output[0].content[0].transcript
+    assert said.startswith(FIRST)  # checked and spoken before the bad sentence arrived
+    assert "$1.00" not in said
+    assert "$59.00" in said  # then the grounded answer, in full
+    deltas = "".join(e.delta for e in rec.of("response.output_audio_transcript.delta"))
+    assert "$1.00" not in deltas
