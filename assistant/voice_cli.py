@@ -109,6 +109,7 @@ def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path |
                             break
             finally:
                 feeder.cancel()
+                await respond.aclose()
         return events, out
 
     try:

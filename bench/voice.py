@@ -15,7 +15,11 @@ speaker was answered mid-sentence) and an utterance committed as more than one t
 the end of speech whichever response it belongs to.
 
     .venv/bin/python bench/voice.py [--data ../shared/eval-data/audio]
-        [--turn-detection server_vad|semantic_vad] [--turns-only]
+        [--turn-detection server_vad|semantic_vad] [--turns-only] [--llm-pace]
+
+--llm-pace puts a local chat-completions server behind the service (tests/llm_server.py) that
+streams like a hosted model: the first token after 300 ms, then 40 tokens/s (a token taken as 4
+characters), so voice-to-voice includes an LLM reply spoken as it streams.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -183,20 +189,42 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
 
 
+# A reply with no facts in it passes the grounding guard for any question; three sentences, so
+# the first is spoken while the rest streams.
+PACED_REPLY = ("Thanks for your question! I'm glad you asked about it today. "
+               "Is there anything else you would like to know?")
+
+
+def paced_llm(stack: contextlib.ExitStack) -> dict[str, str]:
+    """Start the local LLM server for --llm-pace; the service's settings that point at it."""
+    sys.path.insert(0, str(ROOT))
+    from tests.llm_server import LLMServer, Reply
+
+    srv = stack.enter_context(LLMServer(default=Reply(
+        PACED_REPLY, chunk_chars=4, first_chunk_s=0.3, chunk_interval_s=1 / 40)))
+    return {"ASSISTANT_DIALOGUE_BACKEND": "openai", "ASSISTANT_LLM_BASE_URL": srv.base_url,
+            "ASSISTANT_LLM_MODEL": "paced-test-model", "ASSISTANT_LLM_TIMEOUT_S": "20"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval-data" / "audio")
     ap.add_argument("--turn-detection", choices=("server_vad", "semantic_vad"), default=None,
                     help="the session's turn_detection type (default: the server's default)")
     ap.add_argument("--turns-only", action="store_true", help="skip barge-in and noise runs")
+    ap.add_argument("--llm-pace", action="store_true",
+                    help="answer with a local LLM server streaming at a hosted model's pace")
     args = ap.parse_args()
     turn = args.turn_detection
     if not args.data.is_dir():
         raise SystemExit(f"no eval data at {args.data}")
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = start_server(port, Path(tmp) / "bench.sqlite3", ASSISTANT_RATE_LIMIT_BURST="1000")
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        env = {"ASSISTANT_RATE_LIMIT_BURST": "1000"}
+        if args.llm_pace:
+            env.update(paced_llm(stack))
+        proc = start_server(port, Path(tmp) / "bench.sqlite3", **env)
         try:
             asyncio.run(one_turn(base, "us", pcm16(args.data / QUESTIONS[0][0]),
                                  speech_end_s(args.data / QUESTIONS[0][0])))  # warm-up
@@ -224,7 +252,8 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
 
-    print(f"\nturn_detection: {turn or 'server default'}")
+    print(f"\nturn_detection: {turn or 'server default'}; dialogue: "
+          f"{'LLM at 300 ms + 40 tokens/s' if args.llm_pace else 'grounded engine'}")
     print("\nVoice-to-voice (real end of speech -> first reply audio byte after it), per stage "
           "from the server's response.done metadata\n")
     print("| file | market | lang | transcript | turns | premature | v2v ms (client) | "

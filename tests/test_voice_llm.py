@@ -9,6 +9,8 @@ import asyncio
 
 import pytest
 
+from assistant.session.factory import build_chat_service
+from assistant.session.spoken import VoiceResponder
 from tests.conftest import make_settings
 from tests.llm_server import LLMServer, Reply
 from tests.server import live_server
@@ -95,3 +97,47 @@ async def test_rejected_sentence_is_never_said_and_the_grounded_answer_follows(l
     assert "$59.00" in said  # then the grounded answer, in full
     deltas = "".join(e.delta for e in rec.of("response.output_audio_transcript.delta"))
     assert "$1.00" not in deltas
+
+
+@pytest.fixture
+async def responder(llm, tmp_path):
+    chat, store = build_chat_service(make_settings(
+        tmp_path, dialogue_backend="openai", llm_base_url=llm.base_url, llm_timeout_s=20.0))
+    r = VoiceResponder(chat, room="prefetch-room", market="us", viewer="early")
+    default = llm.default
+    yield r
+    llm.default = default
+    await r.aclose()
+    await chat.aclose()
+    store.close_all()
+
+
+async def said(responder, text: str) -> list[str]:
+    return [s async for s in responder(text, "en") if isinstance(s, str)]
+
+
+async def test_a_prefetched_reply_is_used_when_the_turn_ends_with_the_same_words(llm, responder):
+    llm.reset()
+    llm.default = Reply(FIRST, first_chunk_s=0.3)
+    responder.prefetch("How much is the hoodie?", "en")
+    await asyncio.sleep(0.1)
+    # The prefetch asked the LLM, and did nothing a turn does: no history, no rate-limit token.
+    assert len(llm.requests) == 1
+    assert responder.chat.viewer_history("prefetch-room", "early") == []
+    assert await said(responder, "How much is the hoodie?") == [FIRST]
+    assert len(llm.requests) == 1 and responder.stats["prefetch_used"] == 1
+    assert [t.role for t in responder.chat.viewer_history("prefetch-room", "early")] == [
+        "viewer", "assistant"]
+
+
+async def test_a_prefetch_for_other_words_is_cancelled(llm, responder):
+    llm.reset()
+    llm.default = Reply(FIRST + " " + " ".join(["Thanks for asking."] * 10), chunk_chars=10,
+                        first_chunk_s=0.3, chunk_interval_s=0.2)
+    responder.prefetch("How much is the", "en")  # the speaker paused, then went on
+    await asyncio.sleep(0.5)
+    words = await said(responder, "How much is the hoodie?")
+    assert words[0] == FIRST
+    assert responder.stats["prefetch_used"] == 0 and len(llm.requests) == 2
+    assert "How much is the\n" in llm.requests[0].messages[-1]["content"]
+    assert await asyncio.to_thread(llm.hung_up.wait, 10)  # the stale stream was closed

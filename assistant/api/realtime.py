@@ -343,4 +343,6 @@ async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, vi
                 writer.cancel()
     except* WebSocketDisconnect:
         pass
+    finally:
+        await respond.aclose()  # its prefetched LLM reply, if one is in flight
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.dialogue import Answer, Topic, Turn, Understanding
-from assistant.errors import InputError, ProtocolError
+from assistant.errors import AssistantError, InputError, ProtocolError
 from assistant.handoff import Handoff, HandoffFeed, HandoffStore
 from assistant.handoff.questions import UnansweredQuestions, question_key
 from assistant.handoff.store import PURCHASE, QUESTION
@@ -258,6 +258,23 @@ class ChatService:
             turn.handoff, turn.created = await self._hand_off(
                 c, market, lang, text, u, score, list(hist))
         return turn
+
+    def preview(self, c: Comment) -> tuple[Market, Any, Understanding, tuple[Turn, ...]] | None:
+        """What begin(c) would understand, with no effect on any state (no rate limit, history,
+        sticky language or handoff): for starting an answer before the turn is certain. None
+        when it cannot be known without those steps (no usable language hint, unknown market)."""
+        try:
+            market = self.registry.get(c.market)
+            engine = self.registry.engine(c.market)
+        except AssistantError:
+            return None
+        if c.lang not in market.languages:
+            return None
+        state = self.rooms.get(c.room)
+        on_stage = state.on_stage_sku if state is not None and state.market == c.market else None
+        past = tuple(self.history.get((c.room, c.viewer)) or ())
+        return market, engine, engine.understand(c.text, c.lang, on_stage_sku=on_stage,
+                                                 history=past), past
 
     async def answer(self, turn: PendingTurn) -> tuple[str, Answer, bool]:
         """(answer id, answer, duplicate): the burst's shared answer, or a new one."""

@@ -674,10 +674,22 @@ class VoiceSession:
         if self._stt is None or not self._vad_on:
             return
         audio = self._ring.slice(pausing.start_ms * VAD_RATE // 1000, self._ring.end)
-        task = self._spawn(asyncio.to_thread(
-            self._stt.transcribe, self._stt_audio(audio),
-            languages=self.options.languages or None, interim=False))
-        self._spec = (pausing.start_ms, pausing.speech_end_ms, task)
+        key = (pausing.start_ms, pausing.speech_end_ms)
+        task = self._spawn(self._speculative_stt(key, audio))
+        self._spec = (*key, task)
+
+    async def _speculative_stt(self, key: tuple[int, int], audio: np.ndarray) -> Any:
+        tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                     languages=self.options.languages or None, interim=False)
+        # Still pausing at the same place, nothing else to answer: let the dialogue start on
+        # this transcript (an LLM's first token takes hundreds of ms). If the speaker goes on,
+        # the dialogue sees another text at the end of the turn and drops the prefetch.
+        prefetch = getattr(self._respond, "prefetch", None)
+        text = (getattr(tr, "text", "") or "").strip()
+        if (prefetch is not None and text and self._spec is not None
+                and self._spec[:2] == key and self._reply is None and not self._carry):
+            prefetch(text, getattr(tr, "lang", "") or self.options.default_lang)
+        return tr
 
     async def _transcribe(self, item: str, audio: np.ndarray,
                           early: asyncio.Task | None = None) -> tuple[str, str] | None:
