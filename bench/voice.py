@@ -66,11 +66,33 @@ NOISES = ["speechbrain/noise/noise2.wav", "speechbrain/noise/noise3.wav",
           "librosa-data/Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg"]
 
 
-def pcm16(path: Path, seconds: float | None = None) -> bytes:
-    audio = decode_audio(str(path), sampling_rate=RATE)
+def pcm16(path: Path, seconds: float | None = None, offset: float = 0.0) -> bytes:
+    audio = decode_audio(str(path), sampling_rate=RATE)[int(offset * RATE):]
     if seconds:
         audio = audio[: int(seconds * RATE)]
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def piper(*parts: str | float) -> tuple[bytes, float]:
+    """English said by the bundled Piper voice, str parts spoken and float parts that many
+    seconds of silence; (PCM16 at RATE, end of the last speech in seconds)."""
+    import soxr
+
+    from assistant.tts import make_tts
+
+    tts = make_tts("piper", voices_dir=ROOT / "voices")
+    chunks = []
+    for part in parts:
+        if isinstance(part, str):
+            pcm = b"".join(tts.synthesize(part, "en"))
+            x = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
+            chunks.append(soxr.resample(x, tts.sample_rate, RATE))
+        else:
+            chunks.append(np.zeros(int(part * RATE), np.float32))
+    audio = np.concatenate(chunks)
+    voiced = np.nonzero(np.abs(audio) > 0.01)[0]
+    end = (voiced[-1] + 1) / RATE if len(voiced) else 0.0
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes(), end
 
 
 def _voiced_runs(path: Path) -> list[tuple[float, float]]:
@@ -127,7 +149,7 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
     client = AsyncOpenAI(base_url=base, api_key="bench")
     out: dict = {"first_audio": None, "last_audio": None, "done": None, "transcript": "",
                  "lang": "", "metadata": {}, "status": None, "first_by_response": {},
-                 "audio_times": [], "committed": 0}
+                 "audio_times": [], "committed": 0, "created": 0}
     async with client.realtime.connect(model=market,
                                        extra_query={"room": f"bench-{time.time_ns()}"}) as conn:
         await conn.recv()  # session.created
@@ -147,22 +169,28 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
                 elif event.type == "response.output_audio.delta":
                     out["first_by_response"].setdefault(event.response_id, now)
                     out["first_audio"] = out["first_audio"] or now
-                    out["last_audio"] = now
+                    out.setdefault("reply_id", event.response_id)
+                    if event.response_id == out["reply_id"]:  # the reply that was playing
+                        out["last_audio"] = now
                     out["audio_times"].append(now)
                     first_audio.set()
                 elif event.type == "conversation.item.input_audio_transcription.completed":
                     out["transcript"] = event.transcript
                     out["lang"] = (event.languages or [None])[0] and event.languages[0].code
+                elif event.type == "response.created":
+                    out["created"] += 1
                 elif event.type == "response.done":
-                    out["done"] = now
-                    out["status"] = event.response.status
-                    out["metadata"] = dict(event.response.metadata or {})
                     # A reply cancelled because the speaker went on was premature: the
                     # turn goes on to the response that completes, and is counted below.
                     if interrupt is None and event.response.status == "cancelled":
                         continue
+                    if out["done"] is None:  # the reply that was playing
+                        out["done"] = now
+                        out["status"] = event.response.status
+                        out["metadata"] = dict(event.response.metadata or {})
                     done.set()
-                    return
+                    if interrupt is None:
+                        return
 
         task = asyncio.create_task(reader())
         t0 = await stream(conn, pcm)
@@ -177,6 +205,8 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
             await stream(conn, SILENCE * 50)
         try:
             await asyncio.wait_for(done.wait(), 30)
+            if interrupt is not None:
+                await asyncio.sleep(2.5)  # was what was injected answered as a turn?
         finally:
             task.cancel()
             silence_task.cancel()
@@ -193,6 +223,21 @@ def pct(values: list[float], q: int) -> float:
 # the first is spoken while the rest streams.
 PACED_REPLY = ("Thanks for your question! I'm glad you asked about it today. "
                "Is there anything else you would like to know?")
+
+
+# Questions with a hesitation mid-sentence (500-900 ms), said by Piper: one turn each.
+HESITATIONS = [
+    ("How much is", 0.6, "the hoodie?"),
+    ("Do you ship to", 0.8, "Canada?"),
+    ("I would like the boots in", 0.7, "size nine, please."),
+    ("What is the return policy for", 0.9, "the bottle?"),
+    ("Is the hoodie", 0.5, "available in black?"),
+]
+# Acknowledgements said while the co-host speaks: none may cancel it.
+BACKCHANNELS = ["Okay, okay.", "Yeah, I see.", "Mm-hm, right.", "Yes, sure.", "Okay, got it."]
+# Background music with singing (Karissa Hobbs, "Let's Go Fishin'"): 4 s windows across it.
+SONG = "librosa-data/Karissa_Hobbs_-_Lets_Go_Fishin.ogg"
+SONG_OFFSETS = [float(t) for t in range(5, 130, 10)]
 
 
 def paced_llm(stack: contextlib.ExitStack) -> dict[str, str]:
@@ -234,6 +279,10 @@ def main() -> None:
                 r = asyncio.run(one_turn(base, market, pcm16(path), speech_end_s(path),
                                          turn=turn))
                 rows.append((name, market, r))
+            for parts in HESITATIONS:
+                pcm, end = piper(0.3, parts[0], parts[1], parts[2])
+                r = asyncio.run(one_turn(base, "us", pcm, end, turn=turn))
+                rows.append((f"piper: {parts[0]} [{parts[1]} s] {parts[2]}", "us", r))
             barge = []
             for name in [] if args.turns_only else INTERRUPTERS:
                 q_path = args.data / QUESTIONS[0][0]
@@ -241,13 +290,24 @@ def main() -> None:
                                          interrupt=pcm16(args.data / name), turn=turn))
                 r["interrupt_at"] += speech_onset_s(args.data / name)
                 barge.append((name, r))
-            noise = []
+            noise, acks = [], []
             for name in [] if args.turns_only else NOISES:
                 q_path = args.data / QUESTIONS[0][0]
                 r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
                                          interrupt=pcm16(args.data / name, seconds=4.0),
                                          turn=turn))
                 noise.append((name, r))
+            for offset in [] if args.turns_only else SONG_OFFSETS:
+                q_path = args.data / QUESTIONS[0][0]
+                r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
+                                         interrupt=pcm16(args.data / SONG, 4.0, offset),
+                                         turn=turn))
+                noise.append((f"{Path(SONG).name} at {offset:.0f} s (sung)", r))
+            for text in [] if args.turns_only else BACKCHANNELS:
+                q_path = args.data / QUESTIONS[0][0]
+                r = asyncio.run(one_turn(base, "us", pcm16(q_path), speech_end_s(q_path),
+                                         interrupt=piper(text)[0], turn=turn))
+                acks.append((text, r))
         finally:
             proc.terminate()
             proc.wait(10)
@@ -312,6 +372,15 @@ def main() -> None:
     for name, r in noise:
         print(f"| {name} | {r['status']} |")
     print(f"\nfalse barge-ins: {false} of {len(noise)}")
+    print("\nBackchannels said while the reply plays (Piper)\n")
+    print("| said | response status | responses answered after it |")
+    print("|---|---|---|")
+    for text, r in acks:
+        print(f"| {text} | {r['status']} | {max(0, r['created'] - 1)} |")
+    cut = sum(1 for _, r in acks if r["status"] == "cancelled")
+    answered = sum(1 for _, r in acks if r["created"] > 1)
+    print(f"\nbackchannels that cancel a reply: {cut} of {len(acks)}; answered as turns: "
+          f"{answered}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ Timeline letters as in test_turns.py: 'S' speech, '.' silence (30 ms frames)."""
 
 from __future__ import annotations
 
+import pytest
+
+from assistant.session.endpointing import is_backchannel
 from assistant.session.turns import EndOfTurnCheck, TurnEnded, TurnSettings, TurnTaker
 from tests.test_turns import FRAME, SCORES
 
@@ -114,3 +117,22 @@ def test_the_transcript_corrects_the_audio_model():
     # ... but not a confident "not yet", nor a comma.
     assert with_transcript(0.1, "How much is it.", "en") == 0.1
     assert with_transcript(0.82, "And so, my fellow Americans,", "en") == 0.82
+
+
+@pytest.mark.parametrize(("text", "lang", "listening"), [
+    ("Mm-hm.", "en", True),
+    ("Okay, okay, I see.", "en", True),
+    ("Sí, claro.", "es", True),
+    ("Vale, vale", "es", True),
+    ("はいはい", "ja", True),
+    ("네, 알겠어요", "ko", True),
+    ("嗯，好的", "zh", True),
+    ("okay", "de", True),  # English acknowledgements hold in every language
+    ("ok, and the price?", "en", False),
+    ("はい、いくらですか", "ja", False),
+    ("Stop!", "en", False),  # a stop command is not listening
+    ("sí sí sí sí sí sí sí", "es", False),  # that long, it is a turn
+    ("", "en", False),
+])
+def test_backchannels_are_whole_utterances_of_acknowledgements(text, lang, listening):
+    assert is_backchannel(text, lang) is listening

@@ -305,6 +305,51 @@ async def test_cough_length_burst_pauses_then_resumes_where_it_paused():
     assert h.audio_ms(rid) == pytest.approx(6000, abs=60)
 
 
+class TwoPassSTT(FakeSTT):
+    """What the first 500 ms of the speech say (judged at the barge-in), then the whole turn."""
+
+    def __init__(self, first: str, whole: str):
+        super().__init__(whole)
+        self.first = first
+
+    def transcribe(self, audio, *, languages=None, interim=False):
+        out = super().transcribe(audio, languages=languages, interim=interim)
+        return SimpleNamespace(**{**vars(out), "text": self.first}) if interim else out
+
+
+async def test_a_long_backchannel_neither_cancels_the_reply_nor_is_answered():
+    stt = FakeSTT()
+    async with Harness(stt=stt) as h:
+        rid = await h.start_reply()
+        await h.silence(0.5)
+        stt.text = "Okay, okay, I see."
+        await h.feed(SPEECH[:16000 * 2])  # 1.4 s of speech: a barge-in by length
+        await h.silence(0.8)
+        await h.until(lambda: h.of(ResponseDone))
+        stats = dict(h.session.stats)
+    assert [e.status for e in h.of(ResponseDone)] == ["completed"]
+    assert len(h.of(ResponseCreated)) == 1 and not h.of(ItemTruncated)
+    assert stats["backchannels"] == 1 and stats["barge_ins"] == 0
+    assert h.audio_ms(rid) == pytest.approx(6000, abs=60)  # all of it, after the pause
+
+
+async def test_words_after_an_acknowledgement_make_it_a_turn():
+    stt = FakeSTT()
+    async with Harness(stt=stt) as h:
+        await h.start_reply()
+        await h.silence(0.5)
+        h.session._stt = TwoPassSTT("okay", "Okay, and do you ship to Canada?")
+        await h.feed(SPEECH[:16000 * 2])
+        await h.silence(0.8)
+        await h.until(lambda: len(h.of(ResponseCreated)) == 2)
+        stats = dict(h.session.stats)
+    first = h.of(ResponseDone)[0]
+    assert (first.status, first.reason) == ("cancelled", "turn_detected")
+    assert stats["backchannels"] == 1 and stats["barge_ins"] == 1
+    asked = h.of(TranscriptCompleted)[-1]
+    assert asked.text == "Okay, and do you ship to Canada?"
+
+
 @pytest.mark.parametrize(("heard", "status", "barge_ins", "resumes"), [
     ("Stop!", "cancelled", 1, 0),  # a stop command ends the reply at once
     ("mm-hm", "completed", 0, 1),  # other short speech: it goes on where it paused

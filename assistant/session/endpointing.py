@@ -68,3 +68,37 @@ def is_stop_command(text: str, lang: str) -> bool:
             if said == want:
                 return True
     return False
+
+
+_MAX_BACKCHANNEL_WORDS = 6  # "yeah yeah okay", "はいはい": longer speech is a turn
+
+
+@cache
+def _backchannels(lang: str) -> tuple[str, ...]:
+    """The pack's (and English's) backchannels, normalized, longest first."""
+    phrases: set[str] = set()
+    for code in dict.fromkeys((lang, "en")):
+        if languages.has(code):
+            phrases.update(" ".join(normalize(p).split())
+                           for p in languages.pack(code).backchannels)
+    return tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+
+
+def is_backchannel(text: str, lang: str) -> bool:
+    """Whether an utterance is only acknowledgements ("mm-hm", "ok ok", "sí, claro", "はいはい"):
+    said over the co-host it is listening, not a turn. The whole utterance must be made of the
+    pack's `backchannels`; "ok, and the price?" is a turn."""
+    said = " ".join(normalize(text).split())
+    if not said or len(said.split()) > _MAX_BACKCHANNEL_WORDS:
+        return False
+    phrases = _backchannels(lang)
+    unspaced = languages.has(lang) and languages.pack(lang).script.words == "unspaced"
+    rest = said
+    while rest:
+        for phrase in phrases:
+            if rest == phrase or rest.startswith(phrase if unspaced else phrase + " "):
+                rest = rest[len(phrase):].lstrip()
+                break
+        else:
+            return False
+    return True

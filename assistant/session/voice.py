@@ -34,7 +34,7 @@ from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
 from assistant.errors import AssistantError, InputError
-from assistant.session.endpointing import is_stop_command, with_transcript
+from assistant.session.endpointing import is_backchannel, is_stop_command, with_transcript
 from assistant.session.turns import (
     EAGERNESS,
     Action,
@@ -107,6 +107,10 @@ class VoiceOptions:
     # semantic_vad's end-of-turn model (audio/turn_model.SmartTurn, shared by every session);
     # None: semantic_vad is refused with an error that names the install command.
     turn_model: TurnModel | None = None
+    # A barge-in that 500 ms of speech confirms is checked by its words before the reply is
+    # cancelled (it stays paused meanwhile): acknowledgements ("mm-hm", "ok ok", "はいはい")
+    # and sound Whisper hears no words in (music, singing it cannot make out) let it go on.
+    confirm_barge_in_words: bool = True
 
 
 @dataclass(slots=True)
@@ -353,7 +357,9 @@ class VoiceSession:
         self._carry: list[str] = []
         self._spoken: OrderedDict[str, _Reply] = OrderedDict()  # for conversation.item.truncate
         self.conversation: deque[ConversationItem] = deque(maxlen=50)
-        self.stats = {"pauses": 0, "resumes": 0, "barge_ins": 0, "pause_latency_ms": []}
+        self._listening: set[str] = set()  # user turns over the reply taken for listening
+        self.stats = {"pauses": 0, "resumes": 0, "barge_ins": 0, "backchannels": 0,
+                      "pause_latency_ms": []}
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -574,8 +580,12 @@ class VoiceSession:
                 self._interim_text = ""
                 self._emit(SpeechStarted(self._user_item, a.start_ms))
                 if a.interrupt and self._reply is not None:
-                    self.stats["barge_ins"] += 1
-                    self._cancel_reply("turn_detected")
+                    if (self.options.confirm_barge_in_words and self._reply.created
+                            and self._stt is not None):
+                        self._spawn(self._judge_barge_in(self._reply, self._user_item))
+                    else:
+                        self.stats["barge_ins"] += 1
+                        self._cancel_reply("turn_detected")
             elif isinstance(a, TurnPausing):
                 self._speculate(a)
             elif isinstance(a, EndOfTurnCheck):
@@ -607,6 +617,45 @@ class VoiceSession:
         else:
             self.stats["resumes"] += 1
             reply.may_send.set()
+
+    async def _judge_barge_in(self, reply: _Reply, item: str) -> None:
+        """500 ms of speech over the reply: an interruption unless its words say otherwise. A
+        failed transcription counts as an interruption (the viewer is heard, not talked over)."""
+        audio = self._ring.slice(max(0, self._pause_onset_ms - 100) * VAD_RATE // 1000,
+                                 self._ring.end)
+        listening = False
+        try:
+            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                         languages=self.options.languages or None,
+                                         interim=True)
+            text = getattr(tr, "text", "") or ""
+            lang = getattr(tr, "lang", "") or self.options.default_lang
+            listening = not text.strip() or is_backchannel(text, lang)
+        except Exception:
+            log.exception("transcribing a barge-in failed")
+        if self._reply is not reply:
+            return  # it ended meanwhile
+        if not listening:
+            self.stats["barge_ins"] += 1
+            self._cancel_reply("turn_detected")
+            return
+        # The turn goes on being heard; its end decides (_settle_listening): words after the
+        # "ok" make it a turn after all, and the reply is cut then.
+        self.stats["backchannels"] += 1
+        self._listening.add(item)
+        reply.may_send.set()
+
+    async def _settle_listening(self, item: str) -> None:
+        """The end of a turn that was taken for listening: answered only if it said more."""
+        task = self._transcripts.get(item)
+        result = await asyncio.shield(task) if task is not None else None
+        if not result or not result[0] or is_backchannel(*result):
+            return
+        if self._reply is not None:
+            self.stats["barge_ins"] += 1
+            self._cancel_reply("turn_detected")
+        if self._reply is None and self.turns.settings.create_response:
+            self._start_reply(item)
 
     def _check_end_of_turn(self, check: EndOfTurnCheck) -> None:
         model = self.options.turn_model
@@ -655,7 +704,10 @@ class VoiceSession:
         while len(self._transcripts) > 8:  # only recent turns can still be answered
             old, _ = self._transcripts.popitem(last=False)
             self._commit_info.pop(old, None)
-        if self._vad_on and self.turns.settings.create_response and self._reply is None:
+        if item in self._listening:
+            self._listening.discard(item)
+            self._spawn(self._settle_listening(item))
+        elif self._vad_on and self.turns.settings.create_response and self._reply is None:
             self._start_reply(item)
 
     # ---------------------------------------------------------------- STT
