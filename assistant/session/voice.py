@@ -597,18 +597,24 @@ class VoiceSession:
                 self._classifier.reset()
                 self._end_turn(a)
 
-    async def _judge_short_speech(self, reply: _Reply, pause: int) -> None:
+    async def _words_over_reply(self) -> tuple[str, str] | None:
+        """(text, language) of the speech since the reply paused; None if STT failed."""
         audio = self._ring.slice(max(0, self._pause_onset_ms - 100) * VAD_RATE // 1000,
                                  self._ring.end)
-        stop = False
         try:
             tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
                                          languages=self.options.languages or None,
                                          interim=True)
-            text = getattr(tr, "text", "") or ""
-            stop = is_stop_command(text, getattr(tr, "lang", "") or self.options.default_lang)
-        except Exception:  # no transcript: it was short, so the reply goes on
+        except Exception:
             log.exception("transcribing speech over the reply failed")
+            return None
+        return (getattr(tr, "text", "") or "",
+                getattr(tr, "lang", "") or self.options.default_lang)
+
+    async def _judge_short_speech(self, reply: _Reply, pause: int) -> None:
+        heard = await self._words_over_reply()
+        # No transcript: it was short, so the reply goes on.
+        stop = heard is not None and is_stop_command(*heard)
         if self._reply is not reply or self._pauses_seen != pause:
             return  # the reply ended, or new speech is being judged by the turn-taker
         if stop:
@@ -621,18 +627,8 @@ class VoiceSession:
     async def _judge_barge_in(self, reply: _Reply, item: str) -> None:
         """500 ms of speech over the reply: an interruption unless its words say otherwise. A
         failed transcription counts as an interruption (the viewer is heard, not talked over)."""
-        audio = self._ring.slice(max(0, self._pause_onset_ms - 100) * VAD_RATE // 1000,
-                                 self._ring.end)
-        listening = False
-        try:
-            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
-                                         languages=self.options.languages or None,
-                                         interim=True)
-            text = getattr(tr, "text", "") or ""
-            lang = getattr(tr, "lang", "") or self.options.default_lang
-            listening = not text.strip() or is_backchannel(text, lang)
-        except Exception:
-            log.exception("transcribing a barge-in failed")
+        heard = await self._words_over_reply()
+        listening = heard is not None and (not heard[0].strip() or is_backchannel(*heard))
         if self._reply is not reply:
             return  # it ended meanwhile
         if not listening:
