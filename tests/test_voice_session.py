@@ -350,6 +350,27 @@ async def test_words_after_an_acknowledgement_make_it_a_turn():
     assert asked.text == "Okay, and do you ship to Canada?"
 
 
+@pytest.mark.parametrize(("first", "whole", "answered"), [
+    ("", "How much is the hoodie?", True),  # Whisper unsure of the first 500 ms: heard again
+    ("", "", False),  # no word in it at all (music, singing): background, the reply goes on
+])
+async def test_speech_without_words_yet_keeps_the_reply_paused_until_its_words_decide(
+        first, whole, answered):
+    async with Harness(stt=FakeSTT()) as h:
+        rid = await h.start_reply()
+        await h.silence(0.5)
+        h.session._stt = TwoPassSTT(first, whole)
+        await h.feed(SPEECH[:16000 * 2])
+        await h.silence(0.8)
+        await h.until(lambda: h.of(ResponseDone))
+        await h.idle(0.5)
+    first_reply = h.of(ResponseDone)[0]
+    assert first_reply.status == ("cancelled" if answered else "completed")
+    assert len(h.of(ResponseCreated)) == (2 if answered else 1)
+    if not answered:
+        assert h.audio_ms(rid) == pytest.approx(6000, abs=60)
+
+
 @pytest.mark.parametrize(("heard", "status", "barge_ins", "resumes"), [
     ("Stop!", "cancelled", 1, 0),  # a stop command ends the reply at once
     ("mm-hm", "completed", 0, 1),  # other short speech: it goes on where it paused

@@ -66,6 +66,10 @@ from assistant.session.voice_events import (
 
 log = logging.getLogger(__name__)
 
+# Speech over the reply that Whisper finds no word in for this long is background sound
+# (music, singing it cannot make out, a crowd): the reply goes on.
+_UNHEARD_MS = 3000
+
 # Sentences to say, and voice events (a handoff, an error) to emit in order with them.
 Respond = Callable[[str, str], AsyncIterator["str | VoiceEvent"]]
 Sleep = Callable[[float], Awaitable[None]]
@@ -582,6 +586,9 @@ class VoiceSession:
                 if a.interrupt and self._reply is not None:
                     if (self.options.confirm_barge_in_words and self._reply.created
                             and self._stt is not None):
+                        # Until judged, the turn counts as listening: if it ends first,
+                        # its own transcript decides (_settle_listening).
+                        self._listening.add(self._user_item)
                         self._spawn(self._judge_barge_in(self._reply, self._user_item))
                     else:
                         self.stats["barge_ins"] += 1
@@ -626,19 +633,33 @@ class VoiceSession:
 
     async def _judge_barge_in(self, reply: _Reply, item: str) -> None:
         """500 ms of speech over the reply: an interruption unless its words say otherwise. A
-        failed transcription counts as an interruption (the viewer is heard, not talked over)."""
-        heard = await self._words_over_reply()
-        listening = heard is not None and (not heard[0].strip() or is_backchannel(*heard))
-        if self._reply is not reply:
-            return  # it ended meanwhile
+        failed transcription counts as an interruption (the viewer is heard, not talked over).
+        No words yet (a short clip Whisper is unsure of, or music): the reply stays paused and
+        the speech is heard again every 500 ms; after `_UNHEARD_MS` without a word it is
+        background sound, and the reply goes on."""
+        listening = False
+        while True:
+            heard_until = self.turns.audio_ms
+            heard = await self._words_over_reply()
+            if self._reply is not reply:
+                return  # it ended meanwhile
+            if heard is None or heard[0].strip():
+                listening = heard is not None and is_backchannel(*heard)
+                break
+            if (self._user_item != item
+                    or heard_until - self._pause_onset_ms >= _UNHEARD_MS):
+                listening = True  # the turn ended, or went on this long, without words
+                break
+            while self._user_item == item and self.turns.audio_ms < heard_until + 500:
+                await self._sleep(0.05)
         if not listening:
+            self._listening.discard(item)
             self.stats["barge_ins"] += 1
             self._cancel_reply("turn_detected")
             return
         # The turn goes on being heard; its end decides (_settle_listening): words after the
         # "ok" make it a turn after all, and the reply is cut then.
         self.stats["backchannels"] += 1
-        self._listening.add(item)
         reply.may_send.set()
 
     async def _settle_listening(self, item: str) -> None:
