@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.session.endpointing import is_backchannel
+from assistant.session.endpointing import is_backchannel, may_be_backchannel
 from assistant.session.turns import EndOfTurnCheck, TurnEnded, TurnSettings, TurnTaker
 from tests.test_turns import FRAME, SCORES
 
@@ -136,3 +136,14 @@ def test_the_transcript_corrects_the_audio_model():
 ])
 def test_backchannels_are_whole_utterances_of_acknowledgements(text, lang, listening):
     assert is_backchannel(text, lang) is listening
+
+
+@pytest.mark.parametrize(("text", "lang", "maybe"), [
+    ("Okay, go", "en", True),  # "okay, got it" cut short
+    ("Okay", "en", True),
+    ("Okay, how much", "en", False),
+    ("How", "en", False),  # no acknowledgement first
+    ("はい、い", "ja", False),  # unspaced: no word to wait for
+])
+def test_an_acknowledgement_cut_short_may_still_be_one(text, lang, maybe):
+    assert may_be_backchannel(text, lang) is maybe

@@ -353,6 +353,7 @@ async def test_words_after_an_acknowledgement_make_it_a_turn():
 @pytest.mark.parametrize(("first", "whole", "answered"), [
     ("", "How much is the hoodie?", True),  # Whisper unsure of the first 500 ms: heard again
     ("", "", False),  # no word in it at all (music, singing): background, the reply goes on
+    ("Okay, go", "Okay, got it.", False),  # an acknowledgement cut short, then whole
 ])
 async def test_speech_without_words_yet_keeps_the_reply_paused_until_its_words_decide(
         first, whole, answered):

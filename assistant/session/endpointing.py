@@ -84,13 +84,8 @@ def _backchannels(lang: str) -> tuple[str, ...]:
     return tuple(sorted((p for p in phrases if p), key=len, reverse=True))
 
 
-def is_backchannel(text: str, lang: str) -> bool:
-    """Whether an utterance is only acknowledgements ("mm-hm", "ok ok", "sí, claro", "はいはい"):
-    said over the co-host it is listening, not a turn. The whole utterance must be made of the
-    pack's `backchannels`; "ok, and the price?" is a turn."""
-    said = " ".join(normalize(text).split())
-    if not said or len(said.split()) > _MAX_BACKCHANNEL_WORDS:
-        return False
+def _after_backchannels(said: str, lang: str) -> str:
+    """`said` (normalized) without the acknowledgements it starts with."""
     phrases = _backchannels(lang)
     unspaced = languages.has(lang) and languages.pack(lang).script.words == "unspaced"
     rest = said
@@ -100,5 +95,28 @@ def is_backchannel(text: str, lang: str) -> bool:
                 rest = rest[len(phrase):].lstrip()
                 break
         else:
-            return False
-    return True
+            return rest
+    return rest
+
+
+def is_backchannel(text: str, lang: str) -> bool:
+    """Whether an utterance is only acknowledgements ("mm-hm", "ok ok", "sí, claro", "はいはい"):
+    said over the co-host it is listening, not a turn. The whole utterance must be made of the
+    pack's `backchannels`; "ok, and the price?" is a turn."""
+    said = " ".join(normalize(text).split())
+    if not said or len(said.split()) > _MAX_BACKCHANNEL_WORDS:
+        return False
+    return not _after_backchannels(said, lang)
+
+
+def may_be_backchannel(text: str, lang: str) -> bool:
+    """A transcript of speech still going on that may end as acknowledgements: "okay, go" is
+    "okay, got it" cut short. Acknowledgements then at most one more word (spaced scripts)."""
+    said = " ".join(normalize(text).split())
+    if not said or len(said.split()) > _MAX_BACKCHANNEL_WORDS:
+        return False
+    rest = _after_backchannels(said, lang)
+    if not rest or rest == said:
+        return bool(not rest)
+    unspaced = languages.has(lang) and languages.pack(lang).script.words == "unspaced"
+    return not unspaced and len(rest.split()) == 1

@@ -34,7 +34,12 @@ from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
 from assistant.errors import AssistantError, InputError
-from assistant.session.endpointing import is_backchannel, is_stop_command, with_transcript
+from assistant.session.endpointing import (
+    is_backchannel,
+    is_stop_command,
+    may_be_backchannel,
+    with_transcript,
+)
 from assistant.session.turns import (
     EAGERNESS,
     Action,
@@ -637,19 +642,25 @@ class VoiceSession:
         No words yet (a short clip Whisper is unsure of, or music): the reply stays paused and
         the speech is heard again every 500 ms; after `_UNHEARD_MS` without a word it is
         background sound, and the reply goes on."""
-        listening = False
         while True:
             heard_until = self.turns.audio_ms
             heard = await self._words_over_reply()
             if self._reply is not reply:
                 return  # it ended meanwhile
-            if heard is None or heard[0].strip():
-                listening = heard is not None and is_backchannel(*heard)
+            if heard is None:
+                listening = False
                 break
-            if (self._user_item != item
-                    or heard_until - self._pause_onset_ms >= _UNHEARD_MS):
-                listening = True  # the turn ended, or went on this long, without words
+            if is_backchannel(*heard) or self._user_item != item:
+                listening = True  # an acknowledgement; or the turn ended: its words decide
                 break
+            words = bool(heard[0].strip())
+            if words and not may_be_backchannel(*heard):
+                listening = False
+                break
+            if heard_until - self._pause_onset_ms >= _UNHEARD_MS:
+                listening = not words  # no word in 3 s of it: background sound
+                break
+            # No words yet, or the start of an acknowledgement ("okay, go..."): hear more.
             while self._user_item == item and self.turns.audio_ms < heard_until + 500:
                 await self._sleep(0.05)
         if not listening:
