@@ -204,7 +204,11 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
             await stream(conn, interrupt, t0=out["interrupt_at"])
             await stream(conn, SILENCE * 50)
         try:
-            await asyncio.wait_for(done.wait(), 30)
+            try:
+                await asyncio.wait_for(done.wait(), 30)
+            except TimeoutError:
+                out["status"] = out["status"] or "no reply in 30 s"  # a failure, counted
+                return out
             if interrupt is not None:
                 await asyncio.sleep(2.5)  # was what was injected answered as a turn?
         finally:

@@ -4,8 +4,9 @@ TTS component): Whisper base transcribes it reliably, unlike eSpeak (../shared/m
 The sentences the tests speak are read from fixed renditions in tests/data/speech: Piper samples
 its noise (VITS), so every live rendition differs, and about one CI run in a hundred met one that
 Whisper base mishears ("hooding" for "hoodie"). A test's input should be the same on every run.
-`python -m tests.speech` renders them again, keeping for each sentence the first rendition the
-real Whisper model transcribes word for word. A sentence without a file is rendered live."""
+`python -m tests.speech` renders the missing ones (`--all`: every one again), keeping for each
+sentence the first rendition the real Whisper model transcribes word for word. A sentence
+without a file is rendered live."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ SENTENCES = (
     "How much is the hoodie?",
     "I want to buy the hoodie right now.",
     "Do you ship to Canada?",
+    "Okay, okay, I see.",
 )
 
 
@@ -67,6 +69,8 @@ def main() -> int:
     words = lambda s: re.sub(r"[^a-z ]", "", s.lower()).split()  # noqa: E731
     RENDITIONS.mkdir(parents=True, exist_ok=True)
     for text in SENTENCES:
+        if _path(text).exists() and "--all" not in sys.argv:
+            continue  # keep the rendition the tests have run on
         for tries in range(1, 21):  # noqa: B007 - reported below
             audio, src = _render(text)
             at16 = soxr.resample(audio, src, 16_000)

@@ -190,6 +190,16 @@ async def test_barge_in_with_real_speech_stops_the_reply(server):
     assert len(kept) < len(full)
 
 
+async def test_an_acknowledgement_over_the_reply_neither_cuts_it_nor_is_answered(server):
+    # Over a second of speech: a barge-in by length alone; its words say it is listening.
+    rec = await _ask_and_interrupt(server, spoken("Okay, okay, I see."), "ack-1")
+    done = rec.of("response.done")[0]
+    assert done.response.status == "completed"
+    heard = rec.of("conversation.item.input_audio_transcription.completed")
+    assert "okay" in heard[-1].transcript.lower()  # heard, and not answered
+    assert len(rec.of("response.created")) == 1
+
+
 @pytest.mark.parametrize("noise", ["noise_office_ambience.wav", "music_vibe_ace.wav"])
 async def test_noise_and_music_do_not_cut_the_reply_off(server, noise):
     rec = await _ask_and_interrupt(server, wav_pcm24k(noise, seconds=2.5), f"n-{noise}")

@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 # Speech over the reply that Whisper finds no word in for this long is background sound
 # (music, singing it cannot make out, a crowd): the reply goes on.
 _UNHEARD_MS = 3000
+# Words over a reply that has played less than this are the rest of the question it answers.
+_CONTINUATION_MS = 1500
 
 # Sentences to say, and voice events (a handoff, an error) to emit in order with them.
 Respond = Callable[[str, str], AsyncIterator["str | VoiceEvent"]]
@@ -627,14 +629,42 @@ class VoiceSession:
         heard = await self._words_over_reply()
         # No transcript: it was short, so the reply goes on.
         stop = heard is not None and is_stop_command(*heard)
+        said = heard is not None and bool(heard[0].strip()) and not stop \
+            and not is_backchannel(*heard)
         if self._reply is not reply or self._pauses_seen != pause:
             return  # the reply ended, or new speech is being judged by the turn-taker
         if stop:
             self.stats["barge_ins"] += 1
             self._cancel_reply("turn_detected")
+        elif said:
+            self._answer_short_speech(reply, heard)
         else:
             self.stats["resumes"] += 1
             reply.may_send.set()
+
+    def _answer_short_speech(self, reply: _Reply, heard: tuple[str, str]) -> None:
+        """Words too short to be a barge-in by length ("the hoodie?" after a pause the reply
+        started in): a turn. Just after the reply began it is the rest of the question, and
+        the two are answered together."""
+        self.stats["barge_ins"] += 1
+        prior = [*reply.carry, reply.user_item] \
+            if reply.playout.played_ms() < _CONTINUATION_MS else []
+        self._cancel_reply("turn_detected")
+        text, lang = heard[0].strip(), heard[1]
+        item = _new_id("item")
+        self._emit(SpeechStarted(item, self._pause_onset_ms))
+        self._emit(SpeechStopped(item, self.turns.audio_ms))
+        self._emit(InputCommitted(item, self._last_committed))
+        self._last_committed = item
+        self._emit(TranscriptCompleted(item, text, lang))
+        self.conversation.append(ConversationItem(item, "user", text, lang))
+        done: asyncio.Future[tuple[str, str] | None] = asyncio.get_running_loop().create_future()
+        done.set_result((text, lang))
+        self._transcripts[item] = done  # type: ignore[assignment] - awaited like the tasks
+        self._commit_info[item] = {"committed_at": self._clock(), "endpointing_ms": 0.0}
+        self._carry = prior
+        if self._reply is None and self.turns.settings.create_response:
+            self._start_reply(item)
 
     async def _judge_barge_in(self, reply: _Reply, item: str) -> None:
         """500 ms of speech over the reply: an interruption unless its words say otherwise. A
