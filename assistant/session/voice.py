@@ -357,7 +357,8 @@ class VoiceSession:
         self._user_item: str | None = None  # the user turn being spoken
         self._turn_start_ms = 0
         self._last_committed: str | None = None
-        self._transcripts: OrderedDict[str, asyncio.Task[tuple[str, str] | None]] = OrderedDict()
+        # item -> its transcript: an STT task, or a future already set (short speech judged)
+        self._transcripts: OrderedDict[str, asyncio.Future[tuple[str, str] | None]] = OrderedDict()
         self._commit_info: dict[str, dict[str, float]] = {}
         self._interim: asyncio.Task[None] | None = None
         # (turn start ms, speech end ms, STT task) started at the turn's latest pause
@@ -660,7 +661,7 @@ class VoiceSession:
         self.conversation.append(ConversationItem(item, "user", text, lang))
         done: asyncio.Future[tuple[str, str] | None] = asyncio.get_running_loop().create_future()
         done.set_result((text, lang))
-        self._transcripts[item] = done  # type: ignore[assignment] - awaited like the tasks
+        self._transcripts[item] = done
         self._commit_info[item] = {"committed_at": self._clock(), "endpointing_ms": 0.0}
         self._carry = prior
         if self._reply is None and self.turns.settings.create_response:
