@@ -325,10 +325,11 @@ class ChatService:
         unanswered-questions log and the viewer's history."""
         c, u, lang = turn.comment, turn.understanding, turn.lang
         notice = self.notice(turn, answer)
-        if turn.notice_only and notice:
-            reply_text = notice
-        else:
-            reply_text = join_sentences([answer.text, notice], lang) if notice else answer.text
+        if notice is None:
+            reply_text = answer.text
+        else:  # a request for a person is answered by the notice alone
+            reply_text = notice if turn.notice_only else join_sentences([answer.text, notice],
+                                                                         lang)
         handoff, created = turn.handoff, turn.created
         if answer.needs_host and handoff is None:
             # The reply promises a follow-up ("I'll check with Mia"): the host gets the task,

@@ -116,7 +116,7 @@ def may_be_backchannel(text: str, lang: str) -> bool:
     if not said or len(said.split()) > _MAX_BACKCHANNEL_WORDS:
         return False
     rest = _after_backchannels(said, lang)
-    if not rest or rest == said:
-        return bool(not rest)
+    if rest == said:
+        return False  # it does not start with one
     unspaced = languages.has(lang) and languages.pack(lang).script.words == "unspaced"
-    return not unspaced and len(rest.split()) == 1
+    return not rest or (not unspaced and len(rest.split()) == 1)
