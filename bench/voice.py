@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import statistics
 import sys
 import tempfile
@@ -73,14 +74,19 @@ def pcm16(path: Path, seconds: float | None = None, offset: float = 0.0) -> byte
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
 
+@functools.cache
+def _piper_tts():
+    from assistant.tts import make_tts
+
+    return make_tts("piper", voices_dir=ROOT / "voices")  # loaded once, not per utterance
+
+
 def piper(*parts: str | float) -> tuple[bytes, float]:
     """English said by the bundled Piper voice, str parts spoken and float parts that many
     seconds of silence; (PCM16 at RATE, end of the last speech in seconds)."""
     import soxr
 
-    from assistant.tts import make_tts
-
-    tts = make_tts("piper", voices_dir=ROOT / "voices")
+    tts = _piper_tts()
     chunks = []
     for part in parts:
         if isinstance(part, str):
