@@ -6,6 +6,8 @@ stream; a sentence the guard rejects is never said, and the grounded answer foll
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -36,24 +38,31 @@ def server(llm, tmp_path_factory):
         yield srv
 
 
-async def ask_the_price(conn) -> Recorder:
-    rec = Recorder(conn)
-    await rec.wait_for("session.created")
-    await send_audio(conn, silence(0.4) + spoken("How much is the hoodie?") + silence(1.2))
-    return rec
+@contextlib.asynccontextmanager
+async def price_asked(llm, server, room: str, *behaviours) -> AsyncIterator[tuple]:
+    """The LLM scripted with `behaviours`, a viewer in its own `room` (the same question in
+    another test's room would get that burst's answer, without asking the LLM) has asked the
+    price by voice: yields (connection, recorder)."""
+    llm.reset()
+    llm.script(*behaviours)
+    async with connect(server, viewer=f"viewer-{room}", room=room) as conn:
+        rec = Recorder(conn)
+        await rec.wait_for("session.created")
+        await send_audio(conn, silence(0.4) + spoken("How much is the hoodie?") + silence(1.2))
+        try:
+            yield conn, rec
+        finally:
+            rec.stop()
 
 
 async def test_first_sentence_is_spoken_while_the_llm_still_writes(llm, server):
-    llm.reset()
     # Sentence one, then three seconds of "thinking", then sentence two.
-    llm.script(Reply(FIRST + " It was $59.00 before the sale.", chunk_chars=HEAD,
-                     chunk_interval_s=3.0))
-    async with connect(server, viewer="llm-listener", room="llm-1") as conn:
-        rec = await ask_the_price(conn)
+    async with price_asked(llm, server, "llm-1", Reply(
+            FIRST + " It was $59.00 before the sale.", chunk_chars=HEAD,
+            chunk_interval_s=3.0)) as (_, rec):
         await rec.wait_for("response.output_audio.delta", within=30)
         streams_done_at_first_audio = len(llm.finished)
         done = await rec.wait_for("response.done", within=40)
-        rec.stop()
     assert streams_done_at_first_audio == 0  # the reply was audible before the LLM finished
     assert done.response.status == "completed"
     said = done.response.output[0].content[0].transcript
@@ -64,33 +73,25 @@ async def test_first_sentence_is_spoken_while_the_llm_still_writes(llm, server):
 
 
 async def test_barge_in_closes_the_llm_stream(llm, server):
-    # Its own room: in the first test's room the same question within the burst window gets
-    # that answer again, without asking the LLM.
-    llm.reset()
     chatter = " ".join(["Thanks for asking."] * 12)
-    llm.script(Reply(FIRST + " " + chatter, chunk_chars=20, chunk_interval_s=0.4),
-               Reply("Yes, we ship to Canada."))
-    async with connect(server, viewer="llm-interrupter", room="llm-2") as conn:
-        rec = await ask_the_price(conn)
+    async with price_asked(llm, server, "llm-2",
+                           Reply(FIRST + " " + chatter, chunk_chars=20, chunk_interval_s=0.4),
+                           Reply("Yes, we ship to Canada.")) as (conn, rec):
         first = await rec.wait_for("response.output_audio.delta", within=30)
         await send_audio(conn, spoken("Do you ship to Canada?") + silence(1.2))
         cancelled = await rec.wait_for("response.done", within=30,
                                        pred=lambda e: e.response.id == first.response_id)
         # The upstream stream was closed, not read to its end.
         assert await asyncio.to_thread(llm.hung_up.wait, 10)
-        rec.stop()
     assert cancelled.response.status == "cancelled"
     assert not llm.finished or llm.finished[0] > llm.aborted[0]
 
 
 async def test_rejected_sentence_is_never_said_and_the_grounded_answer_follows(llm, server):
-    llm.reset()
-    llm.script(Reply(FIRST + " For you it's only $1.00!", chunk_chars=HEAD,
-                     chunk_interval_s=0.5))
-    async with connect(server, viewer="llm-guarded", room="llm-3") as conn:
-        rec = await ask_the_price(conn)
+    async with price_asked(llm, server, "llm-3", Reply(
+            FIRST + " For you it's only $1.00!", chunk_chars=HEAD,
+            chunk_interval_s=0.5)) as (_, rec):
         done = await rec.wait_for("response.done", within=40)
-        rec.stop()
     said = done.response.output[0].content[0].transcript
     assert said.startswith(FIRST)  # checked and spoken before the bad sentence arrived
     assert "$1.00" not in said
