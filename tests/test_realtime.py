@@ -290,4 +290,6 @@ async def test_semantic_vad_answers_sooner_and_keeps_a_paused_sentence_whole(ser
         done = await rec.wait_for("response.done", within=40)
         rec.stop()
     assert len(rec.of("input_audio_buffer.committed")) == 1
-    assert float(done.response.metadata["endpointing_ms"]) < 500
+    # Ended by the model (and the transcript of the 9 s sentence, which the verdict waits
+    # for: up to ~1 s on a loaded machine), not by the longest silence (2 s).
+    assert float(done.response.metadata["endpointing_ms"]) < 1500

@@ -106,6 +106,49 @@ def test_server_vad_is_unchanged_and_asks_no_model():
     assert end.reason == "silence" and t - end.speech_end_ms == 510
 
 
+def test_a_closed_sentence_the_model_doubts_ends_after_the_settle_window():
+    tt = semantic(settle_ms=1000)
+    # "What's the weather like?" scored 0.01 by the model; Whisper closed it with "?".
+    out = []
+    for ch in "S" * 20 + "." * 70:
+        for a in tt.on_frame(SCORES[ch]):
+            out.append((tt.audio_ms, a))
+            if isinstance(a, EndOfTurnCheck):
+                out += [(tt.audio_ms, b) for b in tt.verdict(a.speech_end_ms, 0.01, settle=True)]
+    ((t, end),) = ended(out)
+    assert end.reason == "silence" and t - end.speech_end_ms == 1020  # not the 2 s longest
+
+
+def test_a_dangling_word_holds_the_pause_in_server_vad_too():
+    from assistant.session.turns import TurnPausing
+
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500, hold_dangling_ms=1500), frame_ms=FRAME)
+    ev = feed(tt, "S" * 20 + "." * 6)
+    (pausing,) = [a for _, a in ev if isinstance(a, TurnPausing)]
+    tt.hold(pausing.speech_end_ms)  # "Do you ship to" transcribed at the pause
+    assert not ended(feed(tt, "." * 30))  # 900 ms of silence: still the same turn
+    ev = feed(tt, "S" * 10 + "." * 17)  # "... Canada?" and the fixed window again
+    ((t, end),) = ended(ev)
+    assert t - end.speech_end_ms == 510
+    # A hold for a pause that is over (the speaker went on) changes nothing.
+    tt2 = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
+    feed(tt2, "S" * 20 + "." * 6 + "S" * 3)
+    tt2.hold(600)
+    assert ended(feed(tt2, "." * 17))
+
+
+def test_dangling_words_and_closed_sentences_come_from_the_language_packs():
+    from assistant.session.endpointing import is_dangling, settles_sooner
+
+    assert is_dangling("Do you ship to?", "en")  # Whisper's "?" does not close it
+    assert is_dangling("las arenas son blanquecinas de grano medio y", "es")
+    assert not is_dangling("Is the hoodie available in black?", "en")
+    assert settles_sooner(0.01, "What's the weather like?", "en")
+    assert not settles_sooner(0.01, "What's the weather like", "en")  # no closing mark
+    assert not settles_sooner(0.5, "Turn on the lamp.", "en")  # then it ends at once
+    assert not settles_sooner(0.01, "And so, my fellow Americans,", "en")
+
+
 def test_the_transcript_corrects_the_audio_model():
     from assistant.session.endpointing import with_transcript
 

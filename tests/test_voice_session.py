@@ -355,7 +355,7 @@ async def test_words_after_an_acknowledgement_make_it_a_turn():
 
 
 async def test_words_just_after_the_reply_began_are_the_rest_of_the_question():
-    stt = FakeSTT("How much is")
+    stt = FakeSTT("How much does it cost")
     async with Harness(stt=stt) as h:
         await h.start_reply()
         stt.text = "the hoodie?"
@@ -366,7 +366,24 @@ async def test_words_just_after_the_reply_began_are_the_rest_of_the_question():
     assert (first.status, first.reason) == ("cancelled", "turn_detected")
     assert h.of(TranscriptCompleted)[-1].text == "the hoodie?"
     assert len(h.of(InputCommitted)) == 2
-    assert h.dialogue.asked[-1] == ("How much is the hoodie?", "en")  # the two parts, together
+    assert h.dialogue.asked[-1] == ("How much does it cost the hoodie?", "en")  # together
+
+
+async def test_a_pause_after_a_dangling_word_is_not_the_end_of_the_turn():
+    # server_vad, the default: "How much is ... [900 ms] ... the hoodie?" is one turn, because
+    # the transcript taken at the pause ends on "is" (en.yaml's dangling_words).
+    stt = FakeSTT("How much is")
+    async with Harness(stt=stt) as h:
+        await h.silence(0.3)
+        await h.feed(SPEECH[: 16000 * 2])
+        await h.silence(0.9)
+        assert not h.of(InputCommitted)  # held past silence_duration_ms (500 ms)
+        stt.text = "How much is the hoodie?"
+        await h.feed(SPEECH[16000 * 2: 16000 * 3])
+        await h.silence(0.8)
+        await h.until(lambda: h.of(ResponseDone))
+    assert len(h.of(InputCommitted)) == 1
+    assert h.dialogue.asked == [("How much is the hoodie?", "en")]
 
 
 @pytest.mark.parametrize(("first", "whole", "answered"), [

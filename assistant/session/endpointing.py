@@ -40,15 +40,33 @@ def with_transcript(probability: float, text: str, lang: str) -> float:
     text = text.strip()
     if not text:
         return probability
-    words, endings = _dangling(lang)
-    bare = text.rstrip(" ,.;:…-–—、，")
-    last = _WORD.search(bare.casefold())
-    if (last is not None and last.group() in words) or (endings and bare.endswith(endings)):
+    if is_dangling(text, lang):
         return min(probability, 0.1)  # "... de grano medio y"
-    if _FINAL.search(text) and not text.rstrip().endswith((",", "、", "，")) \
-            and probability >= _UNSURE:
+    if _is_final(text) and probability >= _UNSURE:
         return max(probability, 0.9)
     return probability
+
+
+def is_dangling(text: str, lang: str) -> bool:
+    """Whether the words so far stop on one no sentence ends on ("and", "to", "de", "が")."""
+    words, endings = _dangling(lang)
+    bare = text.strip().rstrip(" ,.;:…-–—、，?？")
+    last = _WORD.search(bare.casefold())
+    return (last is not None and last.group() in words) or bool(endings and bare.endswith(endings))
+
+
+def _is_final(text: str) -> bool:
+    return bool(_FINAL.search(text)) and not text.rstrip().endswith((",", "、", "，"))
+
+
+def settles_sooner(probability: float, text: str, lang: str) -> bool:
+    """A sentence Whisper closed with a full stop or question mark that the audio model still
+    calls unfinished (it scores some finished questions 0.01: "What's the weather like?", the
+    end of read speech): not ended at once, since Whisper also puts full stops at mid-sentence
+    pauses, but after a shorter silence than the longest one."""
+    text = text.strip()
+    return bool(text) and _is_final(text) and not is_dangling(text, lang) \
+        and probability < _UNSURE
 
 
 _MAX_COMMAND_WORDS = 4  # "stop", "wait a sec", "ちょっと待って": longer speech is a turn

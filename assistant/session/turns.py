@@ -67,8 +67,17 @@ class TurnSettings:
     # "server_vad": a fixed silence ends the turn; "semantic_vad": the end-of-turn model does.
     type: str = "server_vad"
     eagerness: str = "auto"  # semantic_vad: low | medium | high | auto (OpenAI Realtime)
-    semantic_check_ms: int = 200  # silence before the model is first asked (Pipecat: 0.2 s)
+    # Silence before the model is first asked (Pipecat: 0.2 s; at 150 ms it called a pause
+    # inside Leopard's German sentence finished). Its verdict also waits for the speculative
+    # transcript, which the reply needs anyway.
+    semantic_check_ms: int = 200
     semantic_recheck_ms: int = 300  # and again this often while the silence grows
+    # A pause whose words so far end on a dangling word ("Do you ship to ...") is not the end
+    # of the turn: it lasts up to this long (both types; server_vad acts on it only when the
+    # speculative transcript is ready before silence_duration_ms). 0: off.
+    hold_dangling_ms: int = 1500
+    # semantic_vad: a sentence Whisper closed but the model calls unfinished ends after this.
+    settle_ms: int = 1000
 
     def updated(self, **changes: object) -> TurnSettings:
         return replace(self, **changes)
@@ -172,6 +181,7 @@ class TurnTaker:
         self._last_speech_end = 0
         self._speculated = False
         self._next_check_ms = 0
+        self._pause_end_ms: int | None = None  # this pause's own end (hold, settle)
 
     @property
     def in_turn(self) -> bool:
@@ -241,6 +251,7 @@ class TurnTaker:
             self._last_speech_end = self.audio_ms
             self._speculated = False
             self._next_check_ms = s.semantic_check_ms
+            self._pause_end_ms = None
         else:
             self._gap_ms += self.frame_ms
             if (not self._speculated and s.speculate_ms <= self._gap_ms
@@ -260,6 +271,8 @@ class TurnTaker:
         """The silence that ends a turn now: server_vad's fixed window; in semantic_vad the
         longest one (the model ends it sooner), or without the model the adaptive window."""
         s = self.settings
+        if self._pause_end_ms is not None:
+            return self._pause_end_ms
         if not s.semantic:
             return s.silence_duration_ms
         if self.model_available:
@@ -271,13 +284,33 @@ class TurnTaker:
         p90 = ranked[min(len(ranked) - 1, int(0.9 * len(ranked)))]
         return max(floor, min(s.max_silence_ms, int(1.3 * p90)))
 
-    def verdict(self, speech_end_ms: int, probability: float) -> list[Action]:
+    def verdict(self, speech_end_ms: int, probability: float, *,
+                settle: bool = False) -> list[Action]:
         """The end-of-turn model's answer to EndOfTurnCheck: ends the turn when the speaker is
-        done, unless they spoke again since (then the check is stale)."""
-        if (self._state is not _State.SPEAKING or self._last_speech_end != speech_end_ms
-                or self._gap_ms == 0 or probability < self.settings.complete_at):
+        done, unless they spoke again since (then the check is stale). `settle`: the words
+        make a closed sentence the model doubts; this pause ends after settle_ms."""
+        if not self._pausing_at(speech_end_ms):
             return []
-        return [self._end("semantic")]
+        if probability >= self.settings.complete_at:
+            return [self._end("semantic")]
+        if settle and self._pause_end_ms is None:
+            self._pause_end_ms = min(self.settings.settle_ms, self.end_silence_ms())
+        return self._end_if_over()
+
+    def hold(self, speech_end_ms: int) -> None:
+        """The words so far end mid-sentence ("Do you ship to"): this pause may last up to
+        hold_dangling_ms (never less than the window in force) before the turn ends."""
+        if self._pausing_at(speech_end_ms) and self.settings.hold_dangling_ms > 0:
+            self._pause_end_ms = max(self.settings.hold_dangling_ms, self.end_silence_ms())
+
+    def _pausing_at(self, speech_end_ms: int) -> bool:
+        return (self._state is _State.SPEAKING and self._last_speech_end == speech_end_ms
+                and self._gap_ms > 0)
+
+    def _end_if_over(self) -> list[Action]:
+        if self._gap_ms >= self.end_silence_ms():
+            return [self._end("silence")]
+        return []
 
     def _candidate_checks(self, out: list[Action], interrupting: bool) -> list[Action]:
         if interrupting and not self.paused:

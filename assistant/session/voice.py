@@ -36,8 +36,10 @@ from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressi
 from assistant.errors import AssistantError, InputError
 from assistant.session.endpointing import (
     is_backchannel,
+    is_dangling,
     is_stop_command,
     may_be_backchannel,
+    settles_sooner,
     with_transcript,
 )
 from assistant.session.turns import (
@@ -731,14 +733,26 @@ class VoiceSession:
         except Exception:  # a broken model must not end the session: silence still ends turns
             log.exception("end-of-turn model failed")
             return
+        # The words so far, transcribed at this pause, are the second opinion. The reply
+        # needs them anyway, so waiting for them costs no time.
+        heard = await self._pause_words(speech_end_ms)
+        settle = False
+        if heard is not None:
+            p = with_transcript(p, *heard)
+            settle = settles_sooner(p, *heard)
+        self._handle(self.turns.verdict(speech_end_ms, p, settle=settle))
+
+    async def _pause_words(self, speech_end_ms: int) -> tuple[str, str] | None:
+        """(text, language) of the speculative transcript taken at this pause, if any."""
         spec = self._spec
-        if spec is not None and spec[1] == speech_end_ms and spec[2].done() \
-                and not spec[2].cancelled() and spec[2].exception() is None:
-            # The words so far, transcribed at this pause: a second opinion.
-            tr = spec[2].result()
-            text = getattr(tr, "text", "") or ""
-            p = with_transcript(p, text, getattr(tr, "lang", "") or self.options.default_lang)
-        self._handle(self.turns.verdict(speech_end_ms, p))
+        if spec is None or spec[1] != speech_end_ms:
+            return None
+        try:
+            tr = await asyncio.shield(spec[2])
+        except Exception:  # _transcribe reports a failed STT when the turn ends
+            return None
+        return ((getattr(tr, "text", "") or "").strip(),
+                getattr(tr, "lang", "") or self.options.default_lang)
 
     def _end_turn(self, ended: TurnEnded) -> None:
         item = self._user_item or _new_id("item")
@@ -792,14 +806,18 @@ class VoiceSession:
     async def _speculative_stt(self, key: tuple[int, int], audio: np.ndarray) -> Any:
         tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
                                      languages=self.options.languages or None, interim=False)
+        text = (getattr(tr, "text", "") or "").strip()
+        lang = getattr(tr, "lang", "") or self.options.default_lang
+        if text and is_dangling(text, lang):
+            # "Do you ship to ...": the speaker is looking for the next word, not done.
+            self.turns.hold(key[1])
         # Still pausing at the same place, nothing else to answer: let the dialogue start on
         # this transcript (an LLM's first token takes hundreds of ms). If the speaker goes on,
         # the dialogue sees another text at the end of the turn and drops the prefetch.
         prefetch = getattr(self._respond, "prefetch", None)
-        text = (getattr(tr, "text", "") or "").strip()
         if (prefetch is not None and text and self._spec is not None
                 and self._spec[:2] == key and self._reply is None and not self._carry):
-            prefetch(text, getattr(tr, "lang", "") or self.options.default_lang)
+            prefetch(text, lang)
         return tr
 
     async def _transcribe(self, item: str, audio: np.ndarray,
