@@ -15,20 +15,17 @@ per reply that feeds a small asyncio queue and stops when the reply is cancelled
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import logging
-import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.audio.pcm import AudioRing, Framer, check_rate, float_to_pcm16, pcm16_to_float
+from assistant.audio.pcm import AudioRing, Framer, check_rate, pcm16_to_float
 from assistant.audio.resample import StreamResampler
 from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
@@ -57,8 +54,6 @@ from assistant.session.turns import (
     TurnTaker,
 )
 from assistant.session.voice_events import (
-    AudioOut,
-    AudioTranscriptDelta,
     Error,
     InputCommitted,
     ItemTruncated,
@@ -69,6 +64,14 @@ from assistant.session.voice_events import (
     TranscriptCompleted,
     TranscriptDelta,
     VoiceEvent,
+)
+from assistant.session.voice_output import (
+    EventQueue,
+    Reply,
+    Sleep,
+    Speaker,
+    TTSFailure,
+    TTSLike,
 )
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,6 @@ _CONTINUATION_MS = 1500
 
 # Sentences to say, and voice events (a handoff, an error) to emit in order with them.
 Respond = Callable[[str, str], AsyncIterator["str | VoiceEvent"]]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class STTLike(Protocol):
@@ -93,12 +95,6 @@ class STTLike(Protocol):
 
 class TurnModel(Protocol):
     def complete(self, audio: np.ndarray) -> float: ...
-
-
-class TTSLike(Protocol):
-    sample_rate: int
-
-    def synthesize(self, text: str, lang: str) -> Iterator[bytes]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,165 +140,6 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
 
-class _EventQueue:
-    """Control events are never dropped; AudioOut waits for room and is dropped on cancel."""
-
-    def __init__(self, max_audio: int, max_control: int):
-        self._items: deque[VoiceEvent] = deque()
-        self._audio = 0
-        self._max_audio = max_audio
-        self._max_control = max_control
-        self._not_empty = asyncio.Event()
-        self._room = asyncio.Event()
-        self._room.set()
-        self.closed = False
-
-    def put(self, ev: VoiceEvent) -> None:
-        if self.closed:
-            return
-        self._items.append(ev)
-        self._not_empty.set()
-        if len(self._items) - self._audio > self._max_control:
-            log.warning("voice event queue overflow: the client stopped reading")
-            self.close()
-
-    async def put_audio(self, ev: AudioOut) -> None:
-        while self._audio >= self._max_audio and not self.closed:
-            self._room.clear()
-            await self._room.wait()
-        if self.closed:
-            return
-        self._items.append(ev)
-        self._audio += 1
-        self._not_empty.set()
-
-    def drop_audio(self, response_id: str) -> int:
-        """Remove queued audio of a response; returns how many bytes were dropped."""
-        keep: deque[VoiceEvent] = deque()
-        dropped = 0
-        for ev in self._items:
-            if isinstance(ev, AudioOut) and ev.response_id == response_id:
-                dropped += len(ev.pcm)
-                self._audio -= 1
-            else:
-                keep.append(ev)
-        self._items = keep
-        self._room.set()
-        return dropped
-
-    async def get(self) -> VoiceEvent | None:
-        while not self._items:
-            if self.closed:
-                return None
-            self._not_empty.clear()
-            await self._not_empty.wait()
-        ev = self._items.popleft()
-        if isinstance(ev, AudioOut):
-            self._audio -= 1
-            self._room.set()
-        return ev
-
-    def close(self) -> None:
-        self.closed = True
-        self._not_empty.set()
-        self._room.set()
-
-
-_END = object()
-
-
-class _TTSStream:
-    """Runs a blocking TTS generator in its own thread, handing chunks to the loop through a
-    small queue (the thread blocks when the reply is far enough ahead) and stopping at the next
-    chunk once `stop()` is called."""
-
-    def __init__(self, tts: TTSLike, text: str, lang: str):
-        self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=4)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._pump, args=(tts, text, lang),
-                                       name="voice-tts", daemon=True)
-        self.thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                fut = asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop)
-            except RuntimeError:  # loop closed: nobody is listening any more
-                return False
-            try:
-                fut.result(timeout=0.1)
-                return True
-            except concurrent.futures.TimeoutError:
-                if not fut.cancel():
-                    return True  # it completed just now
-            except concurrent.futures.CancelledError:
-                return False
-        return False
-
-    def _pump(self, tts: TTSLike, text: str, lang: str) -> None:
-        gen = None
-        try:
-            gen = tts.synthesize(text, lang)
-            for chunk in gen:
-                if self._stop.is_set() or not self._put(chunk):
-                    return
-            self._put(_END)
-        except Exception as e:  # reported to the reply, which reports an Error event
-            self._put(e)
-        finally:
-            close = getattr(gen, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    close()
-
-    async def next(self) -> bytes | None:
-        """The next PCM16 chunk, or None at the end; raises what the engine raised."""
-        item = await self._queue.get()
-        if item is _END:
-            return None
-        if isinstance(item, Exception):
-            raise item
-        return item  # type: ignore[return-value]
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-class _Reply:
-    """One response: its ids, what it has said (sentences at output-audio offsets), pacing."""
-
-    def __init__(self, response_id: str, item_id: str, user_item: str, playout: Playout):
-        self.response_id = response_id
-        self.item_id = item_id
-        self.user_item = user_item
-        self.playout = playout
-        self.created = False  # ResponseCreated sent (after a non-empty transcript)
-        self.lang = ""
-        # (start_ms, end_ms, text) in output audio; end_ms None while the sentence plays
-        self.sentences: list[tuple[float, float | None, str]] = []
-        self.timings: dict[str, float] = {}
-        self.task: asyncio.Task[None] | None = None
-        self.carry: list[str] = []  # earlier user items whose pending reply a turn overrode
-        self.may_send = asyncio.Event()
-        self.may_send.set()
-
-    def spoken_text(self, played_ms: float) -> str:
-        parts: list[str] = []
-        for start, end, text in self.sentences:
-            if end is None:  # still being synthesized: guess its length from its text
-                end = max(self.playout.sent_ms, start + 65.0 * len(text))
-            if played_ms >= end:
-                parts.append(text)
-            elif played_ms > start:
-                # Keep the words the listener heard, assuming an even speaking rate.
-                words = text.split()
-                n = int(len(words) * (played_ms - start) / max(end - start, 1.0))
-                if n:
-                    parts.append(" ".join(words[:n]))
-        return " ".join(parts)
-
-
 class VoiceSession:
     """The orchestrator. Client events map one to one onto methods:
 
@@ -329,11 +166,13 @@ class VoiceSession:
         check_rate(opts.input_rate)
         check_rate(opts.output_rate)
         self._stt = stt
-        self._tts = tts
         self._respond = respond
         self._clock = clock
         self._sleep = sleep
-        self._events = _EventQueue(opts.max_queued_audio, opts.max_queued_events)
+        self._events = EventQueue(opts.max_queued_audio, opts.max_queued_events)
+        self._speaker = Speaker(tts, self._events, clock=clock, sleep=sleep,
+                                out_chunk_ms=opts.out_chunk_ms,
+                                max_sentences=opts.max_spoken_sentences)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
@@ -367,9 +206,9 @@ class VoiceSession:
         self._spec: tuple[int, int, asyncio.Task[Any]] | None = None
         self._interim_at_ms = 0
         self._interim_text = ""
-        self._reply: _Reply | None = None
+        self._reply: Reply | None = None
         self._carry: list[str] = []
-        self._spoken: OrderedDict[str, _Reply] = OrderedDict()  # for conversation.item.truncate
+        self._spoken: OrderedDict[str, Reply] = OrderedDict()  # for conversation.item.truncate
         self.conversation: deque[ConversationItem] = deque(maxlen=50)
         self._listening: set[str] = set()  # user turns over the reply taken for listening
         self.stats = {"pauses": 0, "resumes": 0, "barge_ins": 0, "backchannels": 0,
@@ -628,7 +467,7 @@ class VoiceSession:
         return (getattr(tr, "text", "") or "",
                 getattr(tr, "lang", "") or self.options.default_lang)
 
-    async def _judge_short_speech(self, reply: _Reply, pause: int) -> None:
+    async def _judge_short_speech(self, reply: Reply, pause: int) -> None:
         heard = await self._words_over_reply()
         # No transcript: it was short, so the reply goes on.
         stop = heard is not None and is_stop_command(*heard)
@@ -645,7 +484,7 @@ class VoiceSession:
             self.stats["resumes"] += 1
             reply.may_send.set()
 
-    def _answer_short_speech(self, reply: _Reply, heard: tuple[str, str]) -> None:
+    def _answer_short_speech(self, reply: Reply, heard: tuple[str, str]) -> None:
         """Words too short to be a barge-in by length ("the hoodie?" after a pause the reply
         started in): a turn. Just after the reply began it is the rest of the question, and
         the two are answered together."""
@@ -669,7 +508,7 @@ class VoiceSession:
         if self._reply is None and self.turns.settings.create_response:
             self._start_reply(item)
 
-    async def _judge_barge_in(self, reply: _Reply, item: str) -> None:
+    async def _judge_barge_in(self, reply: Reply, item: str) -> None:
         """500 ms of speech over the reply: an interruption unless its words say otherwise. A
         failed transcription counts as an interruption (the viewer is heard, not talked over).
         No words yet (a short clip Whisper is unsure of, or music): the reply stays paused and
@@ -884,14 +723,14 @@ class VoiceSession:
     # ---------------------------------------------------------------- replies
 
     def _start_reply(self, user_item: str) -> None:
-        reply = _Reply(_new_id("resp"), _new_id("item"), user_item,
+        reply = Reply(_new_id("resp"), _new_id("item"), user_item,
                        Playout(self._clock, lead_ms=self.options.lead_ms))
         reply.carry, self._carry = self._carry[-3:], []
         self._reply = reply
         self._handle(self.turns.set_reply_active(True))
         reply.task = self._spawn(self._run_reply(reply))
 
-    async def _run_reply(self, reply: _Reply) -> None:
+    async def _run_reply(self, reply: Reply) -> None:
         status, reason = "completed", None
         try:
             # A user who paused past silence_duration and went on: answer both parts.
@@ -916,15 +755,16 @@ class VoiceSession:
             while len(self._spoken) > 20:
                 self._spoken.popitem(last=False)
             try:
-                await self._speak(reply, text, lang, info.get("committed_at"),
-                                  info.get("endpointing_ms", 0.0))
+                await self._speaker.speak(reply, self._respond(text, lang), lang,
+                                          self.output_rate, info.get("committed_at"),
+                                          info.get("endpointing_ms", 0.0))
             except Exception as e:
-                code = "tts_failed" if isinstance(e, _TTSFailure) else "dialogue_failed"
+                code = "tts_failed" if isinstance(e, TTSFailure) else "dialogue_failed"
                 ref = uuid.uuid4().hex[:12]
                 log.warning("voice reply failed", exc_info=True, extra={"reference": ref})
                 # Only our own errors carry words meant for a client; anything else is a bug
                 # whose text (paths, internals) stays in the log.
-                cause = e.__cause__ if isinstance(e, _TTSFailure) else e
+                cause = e.__cause__ if isinstance(e, TTSFailure) else e
                 detail = str(cause) if isinstance(cause, AssistantError) else (
                     f"internal error (reference {ref})")
                 self._emit(Error(code, f"reply failed: {detail}"))
@@ -938,91 +778,7 @@ class VoiceSession:
                 self._reply = None
                 self._handle(self.turns.set_reply_active(False))
 
-    async def _speak(self, reply: _Reply, text: str, lang: str, committed_at: float | None,
-                     endpointing_ms: float) -> None:
-        """Sentences from respond() -> TTS -> output rate -> paced AudioOut chunks."""
-        t0 = self._clock()
-        out_rate = self.output_rate
-        chunk_bytes = out_rate * self.options.out_chunk_ms // 1000 * 2
-        limit = self.options.max_spoken_sentences
-        resampler: StreamResampler | None = None
-        n = 0
-
-        async def send(pcm: bytes) -> None:
-            await self._send(reply, pcm, out_rate, committed_at, endpointing_ms)
-
-        async with _closing(self._respond(text, lang)) as sentences:
-            async for raw in sentences:
-                if not isinstance(raw, str):
-                    self._emit(raw)  # a handoff or a refusal, in order with the reply
-                    continue
-                sentence = raw.strip()
-                if not sentence:
-                    continue
-                if n == 0:
-                    reply.timings["dialogue_first_sentence_ms"] = round(
-                        (self._clock() - t0) * 1000, 1)
-                n += 1
-                if self._tts is None:
-                    raise _TTSFailure("no text-to-speech backend is configured")
-                if resampler is None:
-                    resampler = StreamResampler(self._tts.sample_rate, out_rate)
-                start_ms = reply.playout.sent_ms
-                reply.sentences.append((start_ms, None, sentence))
-                self._emit(AudioTranscriptDelta(reply.response_id, reply.item_id,
-                                                sentence if n == 1 else " " + sentence))
-                pending = b""
-                t_tts = self._clock()
-                stream = _TTSStream(self._tts, sentence, lang)
-                try:
-                    while True:
-                        try:
-                            pcm = await stream.next()
-                        except Exception as e:
-                            raise _TTSFailure(str(e)) from e
-                        if pcm is None:
-                            break
-                        reply.timings.setdefault(
-                            "tts_first_chunk_ms", round((self._clock() - t_tts) * 1000, 1))
-                        pending += float_to_pcm16(resampler.process(pcm16_to_float(pcm)))
-                        while len(pending) >= chunk_bytes:
-                            await send(pending[:chunk_bytes])
-                            pending = pending[chunk_bytes:]
-                finally:
-                    stream.stop()
-                if pending:
-                    await send(pending)
-                reply.sentences[-1] = (start_ms, reply.playout.sent_ms, sentence)
-                if limit is not None and n >= limit:
-                    break
-        if resampler is not None:
-            tail = float_to_pcm16(resampler.flush())
-            if tail:
-                await send(tail)
-                s, _, t = reply.sentences[-1]
-                reply.sentences[-1] = (s, reply.playout.sent_ms, t)
-
-    async def _send(self, reply: _Reply, pcm: bytes, rate: int, committed_at: float | None,
-                    endpointing_ms: float) -> None:
-        while True:
-            await reply.may_send.wait()  # paused by a possible barge-in
-            wait = reply.playout.wait_s()
-            if wait <= 0:
-                if reply.may_send.is_set():
-                    break
-                continue
-            await self._sleep(wait)
-        if "voice_to_voice_ms" not in reply.timings:
-            now = self._clock()
-            reply.timings["first_audio_ms"] = round((now - (committed_at or now)) * 1000, 1)
-            if committed_at is not None:
-                # Speech ended endpointing_ms of (real-time) input audio before the commit.
-                reply.timings["voice_to_voice_ms"] = round(
-                    (now - committed_at) * 1000 + endpointing_ms, 1)
-        await self._events.put_audio(AudioOut(reply.response_id, reply.item_id, pcm))
-        reply.playout.on_sent(len(pcm) / 2 / rate * 1000)
-
-    def _stop_reply(self, reply: _Reply) -> None:
+    def _stop_reply(self, reply: Reply) -> None:
         if reply.task is not None:
             reply.task.cancel()  # its TTS thread stops at the next chunk (finally: stop())
         dropped = self._events.drop_audio(reply.response_id)
@@ -1049,7 +805,7 @@ class VoiceSession:
         if reason == "turn_detected" or truncate_at is not None:
             self._emit(ItemTruncated(reply.item_id, int(played)))
 
-    def _set_assistant_text(self, reply: _Reply, text: str) -> None:
+    def _set_assistant_text(self, reply: Reply, text: str) -> None:
         for item in self.conversation:
             if item.item_id == reply.item_id:
                 item.text = text
@@ -1057,19 +813,3 @@ class VoiceSession:
         if text:
             self.conversation.append(ConversationItem(reply.item_id, "assistant", text,
                                                       reply.lang))
-
-
-class _TTSFailure(Exception):
-    pass
-
-
-@contextlib.asynccontextmanager
-async def _closing(it: AsyncIterator[str]) -> AsyncIterator[AsyncIterator[str]]:
-    """Close the reply's sentence stream even when the reply is cancelled mid-way, so the
-    dialogue backend stops generating (async generators have aclose; plain iterators not)."""
-    try:
-        yield it
-    finally:
-        aclose = getattr(it, "aclose", None)
-        if aclose is not None:
-            await aclose()
