@@ -19,6 +19,11 @@ mid-sentence and costs every fast one half a second):
                                               semantic_recheck_ms while the silence lasts)
     verdict(p) >= the eagerness' threshold -> TurnEnded(reason="semantic")
     the eagerness' longest silence         -> TurnEnded(reason="silence")
+    verdict(p, settle=True)                -> a closed sentence the model doubts: this pause
+                                              ends after settle_ms
+
+In both types, hold() (the words at the pause end on "to", "and", "de") lets this pause last
+up to hold_dangling_ms before the turn ends.
 
 For a language the model does not cover (or no model), `model_available = False`: the end is
 an adaptive silence window learned from this speaker's own pauses inside turns (LiveKit's

@@ -464,8 +464,7 @@ class VoiceSession:
         except Exception:
             log.exception("transcribing speech over the reply failed")
             return None
-        return (getattr(tr, "text", "") or "",
-                getattr(tr, "lang", "") or self.options.default_lang)
+        return self._heard(tr)
 
     async def _judge_short_speech(self, reply: Reply, pause: int) -> None:
         heard = await self._words_over_reply()
@@ -590,8 +589,7 @@ class VoiceSession:
             tr = await asyncio.shield(spec[2])
         except Exception:  # _transcribe reports a failed STT when the turn ends
             return None
-        return ((getattr(tr, "text", "") or "").strip(),
-                getattr(tr, "lang", "") or self.options.default_lang)
+        return self._heard(tr)
 
     def _end_turn(self, ended: TurnEnded) -> None:
         item = self._user_item or _new_id("item")
@@ -624,6 +622,11 @@ class VoiceSession:
 
     # ---------------------------------------------------------------- STT
 
+    def _heard(self, tr: Any) -> tuple[str, str]:
+        """(text, language) of an STT result; the market's default language when it has none."""
+        return (getattr(tr, "text", "") or "").strip(), \
+            getattr(tr, "lang", "") or self.options.default_lang
+
     def _stt_audio(self, audio: np.ndarray) -> np.ndarray:
         rate = getattr(self._stt, "sample_rate", VAD_RATE)
         if rate == VAD_RATE:
@@ -645,8 +648,7 @@ class VoiceSession:
     async def _speculative_stt(self, key: tuple[int, int], audio: np.ndarray) -> Any:
         tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
                                      languages=self.options.languages or None, interim=False)
-        text = (getattr(tr, "text", "") or "").strip()
-        lang = getattr(tr, "lang", "") or self.options.default_lang
+        text, lang = self._heard(tr)
         if text and is_dangling(text, lang):
             # "Do you ship to ...": the speaker is looking for the next word, not done.
             self.turns.hold(key[1])
@@ -676,8 +678,7 @@ class VoiceSession:
             log.warning("speech-to-text failed", exc_info=True)
             self._emit(Error("stt_failed", f"speech-to-text failed: {e}"))
             return None
-        text = (getattr(tr, "text", "") or "").strip()
-        lang = getattr(tr, "lang", "") or self.options.default_lang
+        text, lang = self._heard(tr)
         info = self._commit_info.get(item)
         if info is not None:
             info["stt_ms"] = (self._clock() - t0) * 1000
@@ -707,7 +708,7 @@ class VoiceSession:
         except Exception:
             log.debug("interim transcription failed", exc_info=True)
             return
-        text = (getattr(tr, "text", "") or "").strip()
+        text, _ = self._heard(tr)
         if item != self._user_item or not text or text == self._interim_text:
             return
         prev = self._interim_text
