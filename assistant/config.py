@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     voices_dir: Path = Path(__file__).resolve().parent.parent / "voices"
     voice_max_sessions: int = 8  # concurrent voice sessions (each holds STT/TTS work on 2 cores)
     voice_preload: bool = True  # load STT/TTS at start-up (in the background), not on first use
+    # Live captions of a turn while it is spoken (input_audio_transcription.delta, every 1 s).
+    # Off by default: Whisper serves one call at a time, so a caption transcription running
+    # when the speaker stops delays the reply's transcript by up to 350 ms (bench/voice.py).
+    voice_live_captions: bool = False
 
     # --- dialogue backend: "grounded" (embedded, default) or "openai" (any compatible endpoint)
     dialogue_backend: str = "grounded"

@@ -137,6 +137,60 @@ def test_a_dangling_word_holds_the_pause_in_server_vad_too():
     assert ended(feed(tt2, "." * 17))
 
 
+def _pausing(tt: TurnTaker, script: str):
+    from assistant.session.turns import TurnPausing
+
+    (pausing,) = [a for _, a in feed(tt, script) if isinstance(a, TurnPausing)]
+    return pausing
+
+
+def test_server_vad_waits_for_the_words_of_its_pause_and_holds_on_a_dangling_one():
+    # Whisper takes 500-800 ms on a loaded machine: the transcript of "Do you ship to" comes
+    # after the 500 ms window, and must still be able to hold the turn.
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500, hold_dangling_ms=1500), frame_ms=FRAME)
+    pausing = _pausing(tt, "S" * 20 + "." * 6)
+    tt.expect_words(pausing.speech_end_ms)
+    assert not ended(feed(tt, "." * 20))  # 780 ms of silence: waiting for the words
+    assert tt.words(pausing.speech_end_ms, dangling=True) == []  # held up to 1.5 s
+    assert not ended(feed(tt, "." * 15))  # 1,230 ms
+    ev = feed(tt, "S" * 10 + "." * 17)  # "... Canada?" and the fixed window again
+    ((t, end),) = ended(ev)
+    assert t - end.speech_end_ms == 510
+
+
+def test_words_that_close_the_sentence_end_a_waiting_turn_at_once():
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
+    pausing = _pausing(tt, "S" * 20 + "." * 6)
+    tt.expect_words(pausing.speech_end_ms)
+    assert not ended(feed(tt, "." * 20))
+    (end,) = tt.words(pausing.speech_end_ms, dangling=False)
+    assert isinstance(end, TurnEnded) and end.reason == "silence"
+    assert end.end_ms - end.speech_end_ms == 780
+
+
+def test_words_in_time_change_nothing_and_slow_words_are_not_waited_for_forever():
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
+    pausing = _pausing(tt, "S" * 20 + "." * 6)
+    tt.expect_words(pausing.speech_end_ms)
+    assert tt.words(pausing.speech_end_ms, dangling=False) == []
+    ((t, end),) = ended(feed(tt, "." * 20))
+    assert t - end.speech_end_ms == 510  # the fixed window, as without the words
+    # STT that never answers (hung, or far too slow): the turn ends at hold_dangling_ms.
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500, hold_dangling_ms=1500), frame_ms=FRAME)
+    pausing = _pausing(tt, "S" * 20 + "." * 6)
+    tt.expect_words(pausing.speech_end_ms)
+    ((t, end),) = ended(feed(tt, "." * 60))
+    assert t - end.speech_end_ms == 1500
+    # Words for a pause the speaker went on after are stale: the new pause has its own window.
+    tt = TurnTaker(TurnSettings(silence_duration_ms=500), frame_ms=FRAME)
+    pausing = _pausing(tt, "S" * 20 + "." * 6)
+    tt.expect_words(pausing.speech_end_ms)
+    feed(tt, "S" * 3)
+    assert tt.words(pausing.speech_end_ms, dangling=True) == []
+    ((t, end),) = ended(feed(tt, "." * 20))
+    assert t - end.speech_end_ms == 510
+
+
 def test_dangling_words_and_closed_sentences_come_from_the_language_packs():
     from assistant.session.endpointing import is_dangling, settles_sooner
 

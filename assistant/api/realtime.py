@@ -327,9 +327,11 @@ async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, vi
         return
 
     respond = VoiceResponder(chat, room=room, market=market_id, viewer=viewer)
+    captions = app.state.settings.voice_live_captions
     options = VoiceOptions(languages=tuple(market.languages),
                            default_lang=market.default_language,
-                           turn_model=engines.turn_model)
+                           turn_model=engines.turn_model,
+                           interim_interval_s=1.0 if captions else 0.0)
     session = VoiceSession(options, stt=engines.stt, tts=engines.tts, respond=respond)
     proto = _Protocol(ws, session, market_id, session_id)
     await proto.send({"type": "session.created", "session": proto.describe()})

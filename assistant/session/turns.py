@@ -22,8 +22,11 @@ mid-sentence and costs every fast one half a second):
     verdict(p, settle=True)                -> a closed sentence the model doubts: this pause
                                               ends after settle_ms
 
-In both types, hold() (the words at the pause end on "to", "and", "de") lets this pause last
-up to hold_dangling_ms before the turn ends.
+In both types the words at a pause are a second signal. expect_words() (speech-to-text has
+started on the audio up to this pause) keeps the turn open past its silence until words()
+brings them, up to hold_dangling_ms: the reply needs the transcript anyway, so waiting for it
+costs nothing, and words that end on "to", "and", "de" (dangling) let this pause last up to
+hold_dangling_ms before the turn ends.
 
 For a language the model does not cover (or no model), `model_available = False`: the end is
 an adaptive silence window learned from this speaker's own pauses inside turns (LiveKit's
@@ -78,8 +81,8 @@ class TurnSettings:
     semantic_check_ms: int = 200
     semantic_recheck_ms: int = 300  # and again this often while the silence grows
     # A pause whose words so far end on a dangling word ("Do you ship to ...") is not the end
-    # of the turn: it lasts up to this long (both types; server_vad acts on it only when the
-    # speculative transcript is ready before silence_duration_ms). 0: off.
+    # of the turn: it lasts up to this long (both types). It is also the longest a turn waits
+    # for the words of its pause (expect_words). 0: off.
     hold_dangling_ms: int = 1500
     # semantic_vad: a sentence Whisper closed but the model calls unfinished ends after this.
     settle_ms: int = 1000
@@ -187,6 +190,7 @@ class TurnTaker:
         self._speculated = False
         self._next_check_ms = 0
         self._pause_end_ms: int | None = None  # this pause's own end (hold, settle)
+        self._words_pending = False  # speech-to-text runs on the audio up to this pause
 
     @property
     def in_turn(self) -> bool:
@@ -257,6 +261,7 @@ class TurnTaker:
             self._speculated = False
             self._next_check_ms = s.semantic_check_ms
             self._pause_end_ms = None
+            self._words_pending = False
         else:
             self._gap_ms += self.frame_ms
             if (not self._speculated and s.speculate_ms <= self._gap_ms
@@ -266,7 +271,7 @@ class TurnTaker:
             if s.semantic and self.model_available and self._gap_ms >= self._next_check_ms:
                 self._next_check_ms = self._gap_ms + s.semantic_recheck_ms
                 out.append(EndOfTurnCheck(self._turn_start(), self._last_speech_end))
-        if self._gap_ms >= self.end_silence_ms():
+        if self._gap_ms >= self.end_silence_ms() and not self._awaiting_words():
             out.append(self._end("silence"))
         elif self.audio_ms - self._onset >= s.max_utterance_ms:
             out.append(self._end("max_length"))
@@ -302,18 +307,37 @@ class TurnTaker:
             self._pause_end_ms = min(self.settings.settle_ms, self.end_silence_ms())
         return self._end_if_over()
 
+    def expect_words(self, speech_end_ms: int) -> None:
+        """Speech-to-text has started on the audio up to this pause: the turn does not end
+        on silence before words() brings the transcript (at most hold_dangling_ms)."""
+        if self._pausing_at(speech_end_ms) and self.settings.hold_dangling_ms > 0:
+            self._words_pending = True
+
+    def words(self, speech_end_ms: int, *, dangling: bool) -> list[Action]:
+        """The transcript of the audio up to this pause is in. `dangling`: it ends mid-sentence
+        ("Do you ship to"), so this pause may last up to hold_dangling_ms (never less than the
+        window in force). Returns the end of the turn if its silence is over."""
+        if not self._pausing_at(speech_end_ms):
+            return []
+        self._words_pending = False
+        if dangling:
+            self.hold(speech_end_ms)
+        return self._end_if_over()
+
     def hold(self, speech_end_ms: int) -> None:
-        """The words so far end mid-sentence ("Do you ship to"): this pause may last up to
-        hold_dangling_ms (never less than the window in force) before the turn ends."""
+        """The words so far end mid-sentence: this pause may last up to hold_dangling_ms."""
         if self._pausing_at(speech_end_ms) and self.settings.hold_dangling_ms > 0:
             self._pause_end_ms = max(self.settings.hold_dangling_ms, self.end_silence_ms())
+
+    def _awaiting_words(self) -> bool:
+        return self._words_pending and self._gap_ms < self.settings.hold_dangling_ms
 
     def _pausing_at(self, speech_end_ms: int) -> bool:
         return (self._state is _State.SPEAKING and self._last_speech_end == speech_end_ms
                 and self._gap_ms > 0)
 
     def _end_if_over(self) -> list[Action]:
-        if self._gap_ms >= self.end_silence_ms():
+        if self._gap_ms >= self.end_silence_ms() and not self._awaiting_words():
             return [self._end("silence")]
         return []
 

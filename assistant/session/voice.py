@@ -103,7 +103,9 @@ class VoiceOptions:
     output_rate: int = 24000  # wire rate of AudioOut
     turn_detection: TurnSettings | None = field(default_factory=TurnSettings)  # None: manual
     max_utterance_s: float = 30.0  # a longer turn is cut; also bounds the input buffer
-    interim_interval_s: float = 1.0  # interim transcript cadence while a turn goes on; 0 = off
+    # Interim transcript cadence while a turn goes on (live captions); 0 = off. Off by default:
+    # one running when the speaker stops holds up the transcript the reply waits for.
+    interim_interval_s: float = 0.0
     languages: tuple[str, ...] = ()  # candidate languages for STT (the market's); () = any
     default_lang: str = "en"  # when STT gives no language
     max_spoken_sentences: int | None = None  # spoken-answer mode: cap sentences per reply
@@ -644,14 +646,20 @@ class VoiceSession:
         key = (pausing.start_ms, pausing.speech_end_ms)
         task = self._spawn(self._speculative_stt(key, audio))
         self._spec = (*key, task)
+        self.turns.expect_words(pausing.speech_end_ms)
 
     async def _speculative_stt(self, key: tuple[int, int], audio: np.ndarray) -> Any:
-        tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
-                                     languages=self.options.languages or None, interim=False)
+        try:
+            tr = await asyncio.to_thread(self._stt.transcribe, self._stt_audio(audio),
+                                         languages=self.options.languages or None,
+                                         interim=False)
+        except Exception:
+            # The turn stops waiting for these words (_transcribe reports the failure).
+            self._handle(self.turns.words(key[1], dangling=False))
+            raise
         text, lang = self._heard(tr)
-        if text and is_dangling(text, lang):
-            # "Do you ship to ...": the speaker is looking for the next word, not done.
-            self.turns.hold(key[1])
+        # "Do you ship to ...": the speaker is looking for the next word, not done.
+        self._handle(self.turns.words(key[1], dangling=bool(text) and is_dangling(text, lang)))
         # Still pausing at the same place, nothing else to answer: let the dialogue start on
         # this transcript (an LLM's first token takes hundreds of ms). If the speaker goes on,
         # the dialogue sees another text at the end of the turn and drops the prefetch.
