@@ -117,6 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(model, behaviour, pieces, pace)
         except (BrokenPipeError, ConnectionResetError):
             self.server.owner.aborted.append(time.perf_counter())  # the client hung up
+            self.server.owner.outcomes.append((text, "aborted"))
             self.server.owner.hung_up.set()
             self.close_connection = True
         return None
@@ -140,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_chunk(b"")
         self.server.owner.finished.append(time.perf_counter())
+        self.server.owner.outcomes.append((behaviour.text, "finished"))
 
     def _sse(self, payload: dict[str, Any]) -> None:
         self._write_chunk(f"data: {json.dumps(payload)}\n\n".encode())
@@ -175,6 +177,9 @@ class LLMServer:
         self.finished: list[float] = []  # perf_counter() when each stream was sent whole
         self.aborted: list[float] = []  # ... and when a client hung up mid-stream
         self.hung_up = threading.Event()  # set at the first hang-up
+        # (text, "finished" | "aborted") per stream: a hang-up is seen only at the next write,
+        # so the times of two streams do not say which one was cut.
+        self.outcomes: list[tuple[str, str]] = []
         self.stopping = threading.Event()
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
@@ -196,6 +201,7 @@ class LLMServer:
             self.requests.clear()
             self.finished.clear()
             self.aborted.clear()
+            self.outcomes.clear()
             self.hung_up.clear()
 
     def record(self, request: RecordedRequest) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 import wave
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 import numpy as np
 import pytest
 import soxr
+import websockets
 from openai import AsyncOpenAI
 
 from tests.conftest import PLATFORM_TOKEN, make_settings
@@ -296,3 +298,27 @@ async def test_semantic_vad_answers_sooner_and_keeps_a_paused_sentence_whole(ser
     # Ended by the model (and the transcript of the 9 s sentence, which the verdict waits
     # for: up to ~1 s on a loaded machine), not by the longest silence (2 s).
     assert float(done.response.metadata["endpointing_ms"]) < 1500
+
+
+async def test_a_client_that_leaves_at_once_is_not_a_server_error(server):
+    # A client gone before session.created (a closed tab, a health probe) is routine: it must not
+    # be logged as "Exception in ASGI application", and the next session is served.
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = seen.append
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    try:
+        url = f"{server.ws_url}/v1/realtime?model=us&room=voice-test"
+        headers = {"Authorization": f"Bearer {PLATFORM_TOKEN}"}
+        for _ in range(5):
+            async with websockets.connect(url, additional_headers=headers):
+                pass  # the close frame goes out right after the handshake
+        async with connect(server) as conn:
+            rec = Recorder(conn)
+            await rec.wait_for("session.created")
+            rec.stop()
+        await asyncio.sleep(0.3)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r.getMessage() for r in seen]

@@ -73,11 +73,10 @@ async def test_first_sentence_is_spoken_while_the_llm_still_writes(llm, server):
 
 
 async def test_barge_in_closes_the_llm_stream(llm, server):
-    # ~14 s of streaming: on a loaded machine the barge-in (speech, then its words) can take
-    # longer than the 4.6 s that 12 of these took, and the stream then ended on its own.
-    chatter = " ".join(["Thanks for asking."] * 30)
+    # ~13 s of streaming, far longer than the barge-in takes; a pass costs only the barge-in.
+    long = FIRST + " " + " ".join(["Thanks for asking."] * 30)
     async with price_asked(llm, server, "llm-2",
-                           Reply(FIRST + " " + chatter, chunk_chars=20, chunk_interval_s=0.4),
+                           Reply(long, chunk_chars=20, chunk_interval_s=0.4),
                            Reply("Yes, we ship to Canada.")) as (conn, rec):
         first = await rec.wait_for("response.output_audio.delta", within=30)
         await send_audio(conn, spoken("Do you ship to Canada?") + silence(1.2))
@@ -86,7 +85,10 @@ async def test_barge_in_closes_the_llm_stream(llm, server):
         # The upstream stream was closed, not read to its end.
         assert await asyncio.to_thread(llm.hung_up.wait, 10)
     assert cancelled.response.status == "cancelled"
-    assert not llm.finished or llm.finished[0] > llm.aborted[0]
+    # The hang-up is seen at the server's next write (0.4 s later), when the next question's
+    # short stream may have been sent whole already: what matters is which stream was cut.
+    assert (long, "aborted") in llm.outcomes
+    assert (long, "finished") not in llm.outcomes
 
 
 async def test_rejected_sentence_is_never_said_and_the_grounded_answer_follows(llm, server):

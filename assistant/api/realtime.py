@@ -334,8 +334,9 @@ async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, vi
                            interim_interval_s=1.0 if captions else 0.0)
     session = VoiceSession(options, stt=engines.stt, tts=engines.tts, respond=respond)
     proto = _Protocol(ws, session, market_id, session_id)
-    await proto.send({"type": "session.created", "session": proto.describe()})
     try:
+        # A client that leaves before session.created is not an error either.
+        await proto.send({"type": "session.created", "session": proto.describe()})
         # The session owns its audio tasks; this TaskGroup owns the two socket directions.
         async with session, asyncio.TaskGroup() as tg:
             writer = tg.create_task(proto.writer())
