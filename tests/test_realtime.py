@@ -279,7 +279,8 @@ async def test_missing_model_is_a_clear_error_and_chat_keeps_working(tmp_path):
         assert r.status_code == 200 and "129" in r.json()["text"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9, open: Smart Turn scores 0.97 at the 0.48 s "
+# Not strict: it passes when a slow machine delays the verdict past the pause.
+@pytest.mark.xfail(strict=False, reason="issue 9, open: Smart Turn scores 0.97 at the 0.48 s "
                    "pause after '...muy pocas estereas.'; it passed only while a live-caption "
                    "transcription delayed the verdict past the pause (captions are off now)")
 async def test_semantic_vad_answers_sooner_and_keeps_a_paused_sentence_whole(server):
