@@ -116,8 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._stream(model, behaviour, pieces, pace)
         except (BrokenPipeError, ConnectionResetError):
-            self.server.owner.aborted.append(time.perf_counter())  # the client hung up
-            self.server.owner.outcomes.append((text, "aborted"))
+            self.server.owner.outcomes.append((text, "aborted"))  # the client hung up
             self.server.owner.hung_up.set()
             self.close_connection = True
         return None
@@ -141,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_chunk(b"")
         self.server.owner.finished.append(time.perf_counter())
-        self.server.owner.outcomes.append((behaviour.text, "finished"))
+        self.server.owner.outcomes.append((behaviour.text, "finished"))  # sent whole
 
     def _sse(self, payload: dict[str, Any]) -> None:
         self._write_chunk(f"data: {json.dumps(payload)}\n\n".encode())
@@ -175,7 +174,6 @@ class LLMServer:
         self.default: Behaviour = default or Reply("Hello from the test server.")
         self.requests: list[RecordedRequest] = []
         self.finished: list[float] = []  # perf_counter() when each stream was sent whole
-        self.aborted: list[float] = []  # ... and when a client hung up mid-stream
         self.hung_up = threading.Event()  # set at the first hang-up
         # (text, "finished" | "aborted") per stream: a hang-up is seen only at the next write,
         # so the times of two streams do not say which one was cut.
@@ -200,7 +198,6 @@ class LLMServer:
             self._queue.clear()
             self.requests.clear()
             self.finished.clear()
-            self.aborted.clear()
             self.outcomes.clear()
             self.hung_up.clear()
 

@@ -279,11 +279,11 @@ async def test_missing_model_is_a_clear_error_and_chat_keeps_working(tmp_path):
         assert r.status_code == 200 and "129" in r.json()["text"]
 
 
-# Not strict: it passes when a slow machine delays the verdict past the pause.
-@pytest.mark.xfail(strict=False, reason="issue 9, open: Smart Turn scores 0.97 at the 0.48 s "
-                   "pause after '...muy pocas estereas.'; it passed only while a live-caption "
-                   "transcription delayed the verdict past the pause (captions are off now)")
-async def test_semantic_vad_answers_sooner_and_keeps_a_paused_sentence_whole(server):
+async def test_semantic_vad_ends_a_finished_sentence_sooner(server):
+    # Through the stock client, on the real model and real Whisper. (That a sentence with pauses
+    # inside stays one turn is checked on a deterministic timeline in test_voice_semantic.py;
+    # here Leopard-es still ends at its 0.48 s pause when Whisper is quick: issue 9, counted by
+    # bench/voice.py.)
     async with connect(server, viewer="semantic") as conn:
         rec = Recorder(conn)
         await rec.wait_for("session.created")
@@ -291,13 +291,12 @@ async def test_semantic_vad_answers_sooner_and_keeps_a_paused_sentence_whole(ser
             "turn_detection": {"type": "semantic_vad", "eagerness": "auto"}}}})
         upd = await rec.wait_for("session.updated")
         assert upd.session.audio.input.turn_detection.type == "semantic_vad"
-        # Leopard's Spanish sentence pauses in the middle: one turn, not three.
-        await send_audio(conn, silence(0.4) + wav_pcm24k("stt_leopard_es.wav") + silence(2.5))
+        await send_audio(conn, silence(0.4) + wav_pcm24k("speech_leopard_en.wav") + silence(2.5))
         done = await rec.wait_for("response.done", within=40)
         rec.stop()
     assert len(rec.of("input_audio_buffer.committed")) == 1
-    # Ended by the model (and the transcript of the 9 s sentence, which the verdict waits
-    # for: up to ~1 s on a loaded machine), not by the longest silence (2 s).
+    # Ended by the model (and the sentence's transcript, which the verdict waits for: up to
+    # ~1 s on a loaded machine), not by the longest silence (2 s).
     assert float(done.response.metadata["endpointing_ms"]) < 1500
 
 
