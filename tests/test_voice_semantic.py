@@ -29,7 +29,7 @@ async def feed(h: Harness, audio16: np.ndarray) -> None:
         await h.session.push_audio(float_to_pcm16(chunk))
         await h.clock.advance(len(chunk) / 16000)
         for _ in range(400):  # the model's answer, before more audio arrives
-            task = h.session._checking
+            task = h.session.listener._checking
             if task is None or task.done():
                 break
             await asyncio.sleep(0.005)

@@ -343,7 +343,7 @@ async def test_words_after_an_acknowledgement_make_it_a_turn():
     async with Harness(stt=stt) as h:
         await h.start_reply()
         await h.silence(0.5)
-        h.session._stt = TwoPassSTT("okay", "Okay, and do you ship to Canada?")
+        h.session.hearing.stt = TwoPassSTT("okay", "Okay, and do you ship to Canada?")
         await h.feed(SPEECH[:16000 * 2])
         await h.silence(0.8)
         await h.until(lambda: len(h.of(ResponseCreated)) == 2)
@@ -426,7 +426,7 @@ async def test_speech_without_words_yet_keeps_the_reply_paused_until_its_words_d
     async with Harness(stt=FakeSTT()) as h:
         rid = await h.start_reply()
         await h.silence(0.5)
-        h.session._stt = TwoPassSTT(first, whole)
+        h.session.hearing.stt = TwoPassSTT(first, whole)
         await h.feed(SPEECH[:16000 * 2])
         await h.silence(0.8)
         await h.until(lambda: h.of(ResponseDone))
@@ -516,10 +516,11 @@ async def test_client_truncate_keeps_only_what_was_heard():
 
 async def test_minutes_of_silence_do_nothing_and_stay_bounded():
     async with Harness(input_rate=16000) as h:
-        ring = h.session._ring.capacity
+        ring = h.session.listener._ring.capacity
         for _ in range(120):  # two minutes, 1 s chunks, no real-time sleeping
             await h.session.push_audio(bytes(32000))
-        assert h.session._ring.capacity == ring and h.session._framer.pending < 480
+        listener = h.session.listener
+        assert listener._ring.capacity == ring and listener._framer.pending < 480
     assert h.events == []
 
 
@@ -528,15 +529,15 @@ async def test_ten_minute_monologue_is_cut_into_bounded_turns():
     t = np.arange(16000) / 16000
     async with Harness(input_rate=16000, silero=False, interim_interval_s=0) as h:
         h.session.update(create_response=False)
-        ring = h.session._ring.capacity
+        ring = h.session.listener._ring.capacity
         for _ in range(600):  # speech-like: a voiced harmonic tone with syllable rhythm
             f0 = 120 + 30 * rng.random()
             voice = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 8))
             env = 0.6 + 0.4 * np.sin(2 * np.pi * 4 * t)
             await h.session.push_audio(float_to_pcm16(0.2 * voice * env))
         await h.until(lambda: len(h.stt.calls) >= 19, seconds=2)
-        assert h.session._ring.capacity == ring
-        assert len(h.session._transcripts) <= 8 and len(h.session.conversation) <= 50
+        assert h.session.listener._ring.capacity == ring
+        assert len(h.session.listener._transcripts) <= 8 and len(h.session.conversation) <= 50
     finals = [n for n, interim in h.stt.calls if not interim]
     assert len(finals) >= 19  # 600 s cut at 30 s
     assert max(finals) <= 16000 * 30.3
