@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from assistant.config import Settings
 from assistant.logs import configure as configure_logging
@@ -19,7 +20,23 @@ def _settings(prompts_dir: Path | None, **overrides) -> Settings:
     return Settings(**values)
 
 
-@click.group()
+class _Commands(click.Group):
+    """Translates a bad setting (an ASSISTANT_ variable or .env line) into one line naming it,
+    not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValidationError as e:
+            if e.title != Settings.__name__:
+                raise
+            problems = "; ".join(
+                f"ASSISTANT_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}"
+                for err in e.errors())
+            raise click.ClickException(f"invalid setting: {problems}") from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="live-cohost-assistant")
 def main() -> None:
     """Multilingual AI co-host for cross-border live commerce."""

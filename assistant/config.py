@@ -4,6 +4,7 @@ Every field is documented in README.md under "Settings"; keep the two in step.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     prompts_poll: bool = False  # poll instead of inotify (filesystems without change events)
     db_path: Path = Path("data/assistant.sqlite3")
     db_fsync: bool = False  # fsync every handoff write: survives a power cut, not just a crash
+    # The day campaigns are judged on (YYYY-MM-DD), e.g. to rehearse one before it starts;
+    # unset: today.
+    market_date: dt.date | None = None
 
     # --- credentials: comma-separated tokens per role. Empty platform tokens = viewers need none.
     platform_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)

@@ -60,14 +60,20 @@ def transcribe_command(file: Path, langs: tuple[str, ...], market: str | None,
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reply.wav"), show_default=True, help="Where to write the reply.")
 @click.option("--db-path", type=click.Path(path_type=Path), default=None)
-def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path | None) -> None:
+@click.option("--turn-detection", "turn_type", type=click.Choice(["server_vad", "semantic_vad"]),
+              default="server_vad", show_default=True,
+              help="How the end of the question is found: a silence window, or the "
+                   "end-of-turn model.")
+def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path | None,
+                       turn_type: str) -> None:
     """Run a recording through the whole voice pipeline (VAD, STT, dialogue, TTS) at real-time
-    pace, write the spoken reply and print a timing table per stage."""
+    pace, write the spoken reply and print a timing table per stage. The session is the one
+    the Realtime endpoint builds (same options, same responder)."""
     from assistant.errors import AssistantError
     from assistant.session import voice_events as ev
     from assistant.session.factory import build_chat_service
     from assistant.session.spoken import VoiceResponder
-    from assistant.session.voice import VoiceOptions, VoiceSession
+    from assistant.session.voice import VoiceSession
     from assistant.session.voice_engines import VoiceEngines
 
     settings = Settings(**({"db_path": db_path} if db_path else {}),
@@ -83,12 +89,13 @@ def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path |
 
     async def run() -> tuple[list[ev.VoiceEvent], bytearray]:
         engines = await VoiceEngines(settings).get()
-
+        try:
+            options = engines.session_options(market, turn_type=turn_type)
+        except AssistantError as e:
+            raise click.ClickException(str(e)) from None
         respond = VoiceResponder(chat, room="demo", market=market_id, viewer="demo")
         events: list[ev.VoiceEvent] = []
         out = bytearray()
-        options = VoiceOptions(languages=tuple(market.languages),
-                               default_lang=market.default_language)
         async with VoiceSession(options, stt=engines.stt, tts=engines.tts,
                                 respond=respond) as session:
             async def feed() -> None:

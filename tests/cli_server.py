@@ -34,8 +34,11 @@ class CliServer:
         self.db = tmp / "db.sqlite3"
         self.port = free_port()
         self.log_path = tmp / "serve.log"
+        # The shipped defaults, but for the calendar the tests pin (conftest.MARKET_DATE).
         base = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
         base.update(ASSISTANT_DB_PATH=str(self.db), ASSISTANT_PROMPTS_DIR=str(self.prompts))
+        if "ASSISTANT_MARKET_DATE" in os.environ:
+            base["ASSISTANT_MARKET_DATE"] = os.environ["ASSISTANT_MARKET_DATE"]
         base.update(env or {})
         self.env = base
         self.args = args

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
+from assistant.knowledge.market import pin_market_date
 from tests.server import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,6 +15,12 @@ PROMPTS = ROOT / "prompts"
 HOST_TOKEN = "test-host-token"
 OPERATOR_TOKEN = "test-operator-token"
 PLATFORM_TOKEN = "test-platform-token"
+# The demo markets' campaigns run in late November and early December 2026: the tests judge
+# them on a day when all of them run, whatever the real date (in-process engines and servers
+# by the pin, the CLI and server processes the tests start by the setting).
+MARKET_DATE = dt.date(2026, 12, 1)
+os.environ["ASSISTANT_MARKET_DATE"] = MARKET_DATE.isoformat()
+pin_market_date(MARKET_DATE)
 
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:

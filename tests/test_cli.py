@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,10 +11,11 @@ from pathlib import Path
 from tests.conftest import PROMPTS
 
 
-def run(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, stdin: str = "", cwd: Path | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "assistant.cli", *args], input=stdin, capture_output=True,
-        text=True, timeout=120, cwd=cwd,
+        text=True, timeout=120, cwd=cwd, env={**os.environ, **(env or {})},
     )
 
 
@@ -52,3 +54,20 @@ def test_chat_unknown_market_is_a_clear_error(tmp_path):
     r = run("chat", "--market", "mars", "--db-path", str(tmp_path / "h.sqlite3"))
     assert r.returncode != 0
     assert "unknown market 'mars'" in r.stderr and "us" in r.stderr
+
+
+def test_the_market_date_decides_which_campaign_runs(tmp_path):
+    """ASSISTANT_MARKET_DATE is the calendar campaigns are judged on: the us relay runs
+    2026-11-20 .. 2026-12-07; before and after it there is none, and a bad date is refused at
+    start-up with the setting's name."""
+    args = ("chat", "--market", "us", "--db-path", str(tmp_path / "h.sqlite3"))
+    ask = "how do I join the relay?\n/quit\n"
+    during = run(*args, stdin=ask, env={"ASSISTANT_MARKET_DATE": "2026-12-07"})
+    assert during.returncode == 0, during.stderr
+    assert 'Tap "Invite"' in during.stdout and "$10" in during.stdout
+    after = run(*args, stdin=ask, env={"ASSISTANT_MARKET_DATE": "2026-12-08"})
+    assert after.returncode == 0, after.stderr
+    assert "no campaign running" in after.stdout and 'Tap "Invite"' not in after.stdout
+    bad = run(*args, stdin=ask, env={"ASSISTANT_MARKET_DATE": "next friday"})
+    assert bad.returncode == 1 and "ASSISTANT_MARKET_DATE" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr

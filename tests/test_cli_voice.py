@@ -53,3 +53,22 @@ def test_say_then_voice_demo_runs_the_whole_pipeline(tmp_path):
         assert stage in r.stdout
     with wave.open(str(reply)) as w:
         assert w.getframerate() == 24000 and w.getnframes() > 24000
+
+
+def test_voice_demo_under_semantic_vad_ends_the_turn_with_the_model(tmp_path):
+    """The CLI builds the Realtime endpoint's session: semantic_vad asks the end-of-turn model,
+    which ends a finished question before server_vad's 500 ms window would."""
+    question = tmp_path / "q.wav"
+    r = run("say", "--lang", "en", "--backend", "piper", "-o", str(question),
+            "How much is the hoodie?")
+    assert r.returncode == 0, r.stderr
+    r = run("voice-demo", str(question), "--market", "us", "-o", str(tmp_path / "r.wav"),
+            "--db-path", str(tmp_path / "h.sqlite3"), "--turn-detection", "semantic_vad")
+    assert r.returncode == 0, r.stderr
+    said = next(line for line in r.stdout.splitlines() if line.startswith("said"))
+    assert "$" in said, r.stdout
+    endpointing = next(float(line.split()[1]) for line in r.stdout.splitlines()
+                       if line.strip().startswith("endpointing_ms"))
+    assert endpointing < 500, r.stdout  # the model's verdict, not the silence window
+    r = run("voice-demo", str(question), "--market", "us", "--turn-detection", "vad")
+    assert r.returncode == 2 and "semantic_vad" in r.stderr

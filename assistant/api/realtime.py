@@ -28,7 +28,7 @@ from assistant.audio import decode_audio_b64
 from assistant.errors import AssistantError, InputError, ProtocolError, UnknownMarket
 from assistant.session import voice_events as ev
 from assistant.session.spoken import VoiceResponder
-from assistant.session.voice import VoiceOptions, VoiceSession
+from assistant.session.voice import VoiceSession
 from assistant.session.voice_engines import SessionSlots
 
 log = logging.getLogger(__name__)
@@ -328,10 +328,7 @@ async def _serve(ws: WebSocket, app, chat, market, market_id: str, room: str, vi
 
     respond = VoiceResponder(chat, room=room, market=market_id, viewer=viewer)
     captions = app.state.settings.voice_live_captions
-    options = VoiceOptions(languages=tuple(market.languages),
-                           default_lang=market.default_language,
-                           turn_model=engines.turn_model,
-                           interim_interval_s=1.0 if captions else 0.0)
+    options = engines.session_options(market, captions=captions)
     session = VoiceSession(options, stt=engines.stt, tts=engines.tts, respond=respond)
     proto = _Protocol(ws, session, market_id, session_id)
     try:

@@ -18,7 +18,7 @@ from assistant.dialogue import Answer, Understanding
 from assistant.knowledge import places
 from assistant.knowledge.composing import PRODUCT_TOPICS, Composes
 from assistant.knowledge.facts import StatesFacts
-from assistant.knowledge.market import Market
+from assistant.knowledge.market import Market, market_today
 from assistant.knowledge.matching import normalize, squeezed
 from assistant.knowledge.matching import warm as warm_segmenter
 from assistant.knowledge.passages import PassageIndex
@@ -34,7 +34,7 @@ class GroundedEngine(Understands, Composes, StatesFacts):
     precomputed); rebuild when the market is edited. Thread-safe for concurrent reads."""
 
     def __init__(
-        self, market: Market, *, today: Callable[[], dt.date] = dt.date.today
+        self, market: Market, *, today: Callable[[], dt.date] = market_today
     ) -> None:
         self.market = market
         self._today = today

@@ -112,6 +112,21 @@ class Policies(_Strict):
     payment: PaymentPolicy
 
 
+# The day campaigns are judged on; None: the real calendar. Pinned at start-up from
+# ASSISTANT_MARKET_DATE (Settings.market_date): rehearse a campaign before it starts, or run
+# the tests on the demo data's dates whatever today is.
+_pinned_day: dt.date | None = None
+
+
+def pin_market_date(day: dt.date | None) -> None:
+    global _pinned_day
+    _pinned_day = day
+
+
+def market_today() -> dt.date:
+    return _pinned_day or dt.date.today()
+
+
 class Campaign(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     kind: str = "promotion"  # e.g. invite_relay, flash_sale, bundle
@@ -296,7 +311,7 @@ class Market(_Strict):
         return next((p for p in self.products if p.sku.upper() == wanted), None)
 
     def active_campaigns(self, day: dt.date | None = None) -> list[Campaign]:
-        day = day or dt.date.today()
+        day = day or market_today()
         return [c for c in self.campaigns if c.active_on(day)]
 
     def text(self, localized: dict[str, str], lang: str) -> str:

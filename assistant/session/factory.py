@@ -6,6 +6,7 @@ from assistant.config import Settings
 from assistant.handoff import HandoffFeed, HandoffStore
 from assistant.handoff.questions import UnansweredQuestions
 from assistant.intent import IntentScorer
+from assistant.knowledge.market import pin_market_date
 from assistant.knowledge.registry import MarketRegistry
 from assistant.language import LanguageDetector, ViewerLanguages
 from assistant.llm import make_dialogue
@@ -13,6 +14,8 @@ from assistant.session.chat import ChatService
 
 
 def build_chat_service(settings: Settings) -> tuple[ChatService, HandoffStore]:
+    if settings.market_date is not None:
+        pin_market_date(settings.market_date)
     registry = MarketRegistry(settings.prompts_dir)
     detector = LanguageDetector(min_confidence=settings.langid_min_confidence)
     detector.warm(m.languages for m in registry.all())

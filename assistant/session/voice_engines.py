@@ -9,9 +9,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import SmartTurn
 from assistant.config import Settings
 from assistant.errors import ConfigError
+from assistant.knowledge.market import Market
+from assistant.session.turns import TurnSettings
+from assistant.session.voice_options import VoiceOptions
 from assistant.stt.base import STTBackend
 from assistant.tts.base import TTSBackend
 
@@ -23,6 +27,19 @@ class Engines:
     stt: STTBackend
     tts: TTSBackend
     turn_model: SmartTurn | None = None  # semantic_vad's end-of-turn model, when assembled
+
+    def session_options(self, market: Market, *, captions: bool = False,
+                        turn_type: str = "server_vad") -> VoiceOptions:
+        """The options of one voice session on `market`, the same for the Realtime endpoint
+        and the CLI. semantic_vad without the model is a ConfigError naming its install."""
+        if turn_type == "semantic_vad" and self.turn_model is None:
+            raise ConfigError("semantic_vad needs the end-of-turn model; run "
+                              f"`{TURN_MODEL_COMMAND}` once")
+        return VoiceOptions(languages=tuple(market.languages),
+                            default_lang=market.default_language,
+                            turn_model=self.turn_model,
+                            turn_detection=TurnSettings(type=turn_type),
+                            interim_interval_s=1.0 if captions else 0.0)
 
 
 class VoiceEngines:
