@@ -57,7 +57,9 @@ def test_say_then_voice_demo_runs_the_whole_pipeline(tmp_path):
 
 def test_voice_demo_under_semantic_vad_ends_the_turn_with_the_model(tmp_path):
     """The CLI builds the Realtime endpoint's session: semantic_vad asks the end-of-turn model,
-    which ends a finished question before server_vad's 500 ms window would."""
+    which ends a finished question long before the longest silence (2 s at eagerness auto).
+    Its verdict waits for the pause's transcript (Whisper base: 350-490 ms here), so on this
+    machine it ends no sooner than server_vad's 500 ms window."""
     question = tmp_path / "q.wav"
     r = run("say", "--lang", "en", "--backend", "piper", "-o", str(question),
             "How much is the hoodie?")
@@ -69,6 +71,6 @@ def test_voice_demo_under_semantic_vad_ends_the_turn_with_the_model(tmp_path):
     assert "$" in said, r.stdout
     endpointing = next(float(line.split()[1]) for line in r.stdout.splitlines()
                        if line.strip().startswith("endpointing_ms"))
-    assert endpointing < 500, r.stdout  # the model's verdict, not the silence window
+    assert endpointing < 2000, r.stdout  # the model's verdict, not the longest silence
     r = run("voice-demo", str(question), "--market", "us", "--turn-detection", "vad")
     assert r.returncode == 2 and "semantic_vad" in r.stderr
