@@ -24,7 +24,10 @@ def free_port() -> int:
 def start_server(port: int, db: Path, **env: str) -> subprocess.Popen:
     # The shipped default log level (info), as users run it, unless the caller's environment
     # says otherwise: a benchmark at another level once hid a crash of every buyer's reply.
-    full = {"ASSISTANT_LOG_LEVEL": "info", **os.environ, "ASSISTANT_PORT": str(port),
+    # Campaigns are judged on a day all the demo markets' run (the evaluation sets ask about
+    # them), unless the caller's environment says otherwise.
+    full = {"ASSISTANT_LOG_LEVEL": "info", "ASSISTANT_MARKET_DATE": "2026-12-01",
+            **os.environ, "ASSISTANT_PORT": str(port),
             "ASSISTANT_DB_PATH": str(db), "ASSISTANT_PLATFORM_TOKENS": "", **env}
     # Server log to a file: at info it says a line per handoff, which a terminal would drown in.
     log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 - lives as long as the process
