@@ -6,9 +6,10 @@ Short speech over the co-host is judged by its transcript: a stop command ("stop
 
 semantic_vad's second signal is the speculative transcript of the turn so far (speech-to-text
 starts at the first pause, see VoiceSession._speculate). A turn whose words end on "and", "de",
-"が" (the language pack's `dangling_words`) is not over, whatever the audio model hears; one that
-Whisper closed with a full stop or question mark is, when the audio model is unsure (short
-commands: "mache alle Licht aus." scores 0.15-0.85 on Smart Turn alone)."""
+"が" (the language pack's `dangling_words`) or a comma is not over, whatever the audio model
+hears; one that Whisper closed with a full stop or question mark is, when the audio model is
+unsure (short commands: "mache alle Licht aus." scores 0.15-0.85 on Smart Turn alone); one it
+left open settles after a shorter silence (pause_verdict)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from assistant.knowledge.matching import normalize
 _FINAL = re.compile(r"[.?!。？！]\s*$")
 _WORD = re.compile(r"[\w'’-]+$")
 _UNSURE = 0.3  # below this the audio model is confident the speaker goes on
+_OPEN = 0.45  # an unclosed sentence never ends a turn at once (eagerness high ends at 0.5)
 
 
 @cache
@@ -35,16 +37,37 @@ def _dangling(lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
     return frozenset(words), ()
 
 
-def with_transcript(probability: float, text: str, lang: str) -> float:
-    """The end-of-turn probability, corrected by what the speaker has said so far."""
+def pause_verdict(probability: float, text: str, lang: str) -> tuple[float, bool]:
+    """(end-of-turn probability, settle) at a pause, the audio model's probability corrected by
+    what the speaker has said so far. `settle`: not over at once, but after a shorter silence
+    than the longest one (TurnTaker.verdict)."""
     text = text.strip()
     if not text:
-        return probability
+        return probability, False
     if is_dangling(text, lang):
-        return min(probability, 0.1)  # "... de grano medio y"
-    if _is_final(text) and probability >= _UNSURE:
-        return max(probability, 0.9)
-    return probability
+        return min(probability, 0.1), False  # "... de grano medio y"
+    if text.endswith((",", "、", "，")):
+        return min(probability, _OPEN), False  # "And so, my fellow Americans,"
+    if _is_final(text):
+        if probability >= _UNSURE:
+            return max(probability, 0.9), False
+        # A closed sentence the audio model calls unfinished (it scores some finished
+        # questions 0.01: "What's the weather like?", the end of read speech): Whisper also
+        # puts full stops at mid-sentence pauses, so it settles rather than ends.
+        return probability, True
+    if _punctuates(lang):
+        # Whisper closes a finished sentence with a mark; words without one at a pause are
+        # mostly a sentence the speaker is still in, however sure the audio model is
+        # (Leopard-es "las arenas son blanquecinas" 0.93 at a 630 ms pause, "de grano medio"
+        # 0.97 at 870 ms; "one, [750 ms] two"): it settles.
+        return min(probability, _OPEN), True
+    return probability, False
+
+
+def _punctuates(lang: str) -> bool:
+    """Whisper punctuates this language's transcripts reliably: the spaced scripts (it often
+    leaves Japanese and Chinese commands without 。)."""
+    return languages.has(lang) and languages.pack(lang).script.words != "unspaced"
 
 
 def is_dangling(text: str, lang: str) -> bool:
@@ -57,16 +80,6 @@ def is_dangling(text: str, lang: str) -> bool:
 
 def _is_final(text: str) -> bool:
     return bool(_FINAL.search(text)) and not text.rstrip().endswith((",", "、", "，"))
-
-
-def settles_sooner(probability: float, text: str, lang: str) -> bool:
-    """A sentence Whisper closed with a full stop or question mark that the audio model still
-    calls unfinished (it scores some finished questions 0.01: "What's the weather like?", the
-    end of read speech): not ended at once, since Whisper also puts full stops at mid-sentence
-    pauses, but after a shorter silence than the longest one."""
-    text = text.strip()
-    return bool(text) and _is_final(text) and not is_dangling(text, lang) \
-        and probability < _UNSURE
 
 
 _MAX_COMMAND_WORDS = 4  # "stop", "wait a sec", "ちょっと待って": longer speech is a turn

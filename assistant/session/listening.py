@@ -23,7 +23,7 @@ from assistant.audio.resample import StreamResampler
 from assistant.audio.turn_model import LANGUAGES as TURN_MODEL_LANGUAGES
 from assistant.audio.vad import VAD_RATE, FrameClassifier, threshold_to_aggressiveness
 from assistant.errors import InputError
-from assistant.session.endpointing import is_dangling, settles_sooner, with_transcript
+from assistant.session.endpointing import is_dangling, pause_verdict
 from assistant.session.turns import (
     Action,
     Clock,
@@ -310,8 +310,7 @@ class Listener:
         heard = await self._pause_words(speech_end_ms)
         settle = False
         if heard is not None:
-            p = with_transcript(p, *heard)
-            settle = settles_sooner(p, *heard)
+            p, settle = pause_verdict(p, *heard)
         self._handle(self.turns.verdict(speech_end_ms, p, settle=settle))
 
     async def _pause_words(self, speech_end_ms: int) -> Heard | None:
