@@ -53,7 +53,10 @@ class CliServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 90) -> None:
+        """Start `assistant serve` and wait for /healthz (start-up builds every market's
+        indexes: 15-26 s on this 2-core machine when it is otherwise idle). A server that does
+        not come up is stopped before the error, so no process or open log outlives it."""
         log = open(self.log_path, "a")  # noqa: SIM115 - the child writes it; closed in stop()
         self._log = log
         self.proc = subprocess.Popen(
@@ -62,6 +65,7 @@ class CliServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"assistant serve exited {self.proc.returncode}:\n"
                                    f"{self.log()[-2000:]}")
             try:
@@ -70,6 +74,7 @@ class CliServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.stop()
         raise RuntimeError(f"assistant serve did not answer /healthz:\n{self.log()[-2000:]}")
 
     def log(self) -> str:
@@ -85,6 +90,7 @@ class CliServer:
                 self.proc.wait(5)
         if getattr(self, "_log", None):
             self._log.close()
+            self._log = None
 
 
 @contextmanager
