@@ -174,7 +174,7 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
     client = AsyncOpenAI(base_url=base, api_key="bench")
     out: dict = {"first_audio": None, "last_audio": None, "done": None, "transcript": "",
                  "lang": "", "metadata": {}, "status": None, "first_by_response": {},
-                 "audio_times": [], "committed": 0, "created": 0}
+                 "audio_times": [], "committed": 0, "created": 0, "heard": []}
     async with client.realtime.connect(model=market,
                                        extra_query={"room": f"bench-{time.time_ns()}"}) as conn:
         await conn.recv()  # session.created
@@ -201,6 +201,7 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
                     first_audio.set()
                 elif event.type == "conversation.item.input_audio_transcription.completed":
                     out["transcript"] = event.transcript
+                    out["heard"].append(event.transcript)
                     out["lang"] = (event.languages or [None])[0] and event.languages[0].code
                 elif event.type == "response.created":
                     out["created"] += 1
@@ -240,6 +241,11 @@ async def one_turn(base: str, market: str, pcm: bytes, end_s: float,
             task.cancel()
             silence_task.cancel()
     return out
+
+
+def _over_reply(r: dict) -> str:
+    """The transcripts of what was injected over the reply (after the question's own)."""
+    return " / ".join(repr(t) for t in r["heard"][1:]) or "-"
 
 
 def pct(values: list[float], q: int) -> float:
@@ -409,16 +415,16 @@ def main() -> None:
         print(f"\nbarge-in: median {statistics.median(lat):.0f} ms, p95 {pct(lat, 95):.0f} ms")
     false = sum(1 for _, r in noise if r["status"] == "cancelled")
     print("\nNoise and music injected while the reply plays\n")
-    print("| file | response status |")
-    print("|---|---|")
+    print("| file | response status | heard over the reply |")
+    print("|---|---|---|")
     for name, r in noise:
-        print(f"| {name} | {r['status']} |")
+        print(f"| {name} | {r['status']} | {_over_reply(r)} |")
     print(f"\nfalse barge-ins: {false} of {len(noise)}")
     print("\nBackchannels said while the reply plays (Piper)\n")
-    print("| said | response status | responses answered after it |")
-    print("|---|---|---|")
+    print("| said | response status | responses answered after it | heard |")
+    print("|---|---|---|---|")
     for text, r in acks:
-        print(f"| {text} | {r['status']} | {max(0, r['created'] - 1)} |")
+        print(f"| {text} | {r['status']} | {max(0, r['created'] - 1)} | {_over_reply(r)} |")
     cut = sum(1 for _, r in acks if r["status"] == "cancelled")
     answered = sum(1 for _, r in acks if r["created"] > 1)
     print(f"\nbackchannels that cancel a reply: {cut} of {len(acks)}; answered as turns: "
