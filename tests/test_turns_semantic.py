@@ -106,17 +106,18 @@ def test_server_vad_is_unchanged_and_asks_no_model():
     assert end.reason == "silence" and t - end.speech_end_ms == 510
 
 
-def test_a_closed_sentence_the_model_doubts_ends_after_the_settle_window():
-    tt = semantic(settle_ms=1000)
+@pytest.mark.parametrize(("settle", "after_ms"), [("closed", 720), ("open", 1020)])
+def test_a_sentence_the_model_doubts_ends_after_its_settle_window(settle, after_ms):
+    tt = semantic(settle_ms=700, settle_open_ms=1000)
     # "What's the weather like?" scored 0.01 by the model; Whisper closed it with "?".
     out = []
     for ch in "S" * 20 + "." * 70:
         for a in tt.on_frame(SCORES[ch]):
             out.append((tt.audio_ms, a))
             if isinstance(a, EndOfTurnCheck):
-                out += [(tt.audio_ms, b) for b in tt.verdict(a.speech_end_ms, 0.01, settle=True)]
+                out += [(tt.audio_ms, b) for b in tt.verdict(a.speech_end_ms, 0.01, settle=settle)]
     ((t, end),) = ended(out)
-    assert end.reason == "silence" and t - end.speech_end_ms == 1020  # not the 2 s longest
+    assert end.reason == "silence" and t - end.speech_end_ms == after_ms  # not the 2 s longest
 
 
 def test_a_dangling_word_holds_the_pause_in_server_vad_too():
@@ -197,9 +198,9 @@ def test_dangling_words_and_closed_sentences_come_from_the_language_packs():
     assert is_dangling("Do you ship to?", "en")  # Whisper's "?" does not close it
     assert is_dangling("las arenas son blanquecinas de grano medio y", "es")
     assert not is_dangling("Is the hoodie available in black?", "en")
-    assert pause_verdict(0.01, "What's the weather like?", "en") == (0.01, True)
-    assert pause_verdict(0.5, "Turn on the lamp.", "en") == (0.9, False)  # it ends at once
-    assert pause_verdict(0.01, "And so, my fellow Americans,", "en")[1] is False
+    assert pause_verdict(0.01, "What's the weather like?", "en") == (0.01, "closed")
+    assert pause_verdict(0.5, "Turn on the lamp.", "en") == (0.9, None)  # it ends at once
+    assert pause_verdict(0.01, "And so, my fellow Americans,", "en")[1] is None
 
 
 def test_the_transcript_corrects_the_audio_model():
@@ -221,14 +222,14 @@ def test_the_transcript_corrects_the_audio_model():
 @pytest.mark.parametrize(("probability", "text", "lang", "verdict"), [
     # Words Whisper left open at a pause settle, however sure the audio model is: the Leopard-es
     # pauses (630 and 870 ms) mid-sentence, the digits read one by one.
-    (0.93, "las arenas son blancasinas", "es", (0.45, True)),
-    (0.97, "de grano medio", "es", (0.45, True)),
-    (0.96, "1", "en", (0.45, True)),
-    (0.2, "mache alle Licht aus", "de", (0.2, True)),
+    (0.93, "las arenas son blancasinas", "es", (0.45, "open")),
+    (0.97, "de grano medio", "es", (0.45, "open")),
+    (0.96, "1", "en", (0.45, "open")),
+    (0.2, "mache alle Licht aus", "de", (0.2, "open")),
     # Whisper often leaves Japanese and Chinese without a closing mark: the model decides.
-    (0.97, "脳から糸を消して", "ja", (0.97, False)),
-    (0.9, "这件多少钱", "zh", (0.9, False)),
-    (0.7, "", "en", (0.7, False)),  # no words: the audio model alone
+    (0.97, "脳から糸を消して", "ja", (0.97, None)),
+    (0.9, "这件多少钱", "zh", (0.9, None)),
+    (0.7, "", "en", (0.7, None)),  # no words: the audio model alone
 ])
 def test_an_unclosed_sentence_settles_instead_of_ending(probability, text, lang, verdict):
     from assistant.session.endpointing import pause_verdict

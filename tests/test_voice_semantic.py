@@ -62,7 +62,7 @@ async def test_a_finished_sentence_ends_sooner_with_the_model(smart_turn, name):
     assert turns == 1 and 200 <= semantic <= 400  # the first check, 200 ms of silence
     # Words Whisper left open settle first, whatever the audio model says.
     turns, unclosed = await endpointing(smart_turn, name, "semantic_vad")
-    assert turns == 1 and unclosed == TurnSettings().settle_ms + 20  # + the frame it ends in
+    assert turns == 1 and unclosed == TurnSettings().settle_open_ms + 20  # + the frame it ends in
 
 
 async def test_a_sentence_with_pauses_inside_is_one_turn(smart_turn):

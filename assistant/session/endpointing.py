@@ -18,6 +18,7 @@ from functools import cache
 
 from assistant import languages
 from assistant.knowledge.matching import normalize
+from assistant.session.turns import Settle
 
 _FINAL = re.compile(r"[.?!。？！]\s*$")
 _WORD = re.compile(r"[\w'’-]+$")
@@ -37,31 +38,31 @@ def _dangling(lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
     return frozenset(words), ()
 
 
-def pause_verdict(probability: float, text: str, lang: str) -> tuple[float, bool]:
+def pause_verdict(probability: float, text: str, lang: str) -> tuple[float, Settle]:
     """(end-of-turn probability, settle) at a pause, the audio model's probability corrected by
     what the speaker has said so far. `settle`: not over at once, but after a shorter silence
-    than the longest one (TurnTaker.verdict)."""
+    than the longest one (TurnTaker.verdict): "closed" sentences sooner than "open" words."""
     text = text.strip()
     if not text:
-        return probability, False
+        return probability, None
     if is_dangling(text, lang):
-        return min(probability, 0.1), False  # "... de grano medio y"
+        return min(probability, 0.1), None  # "... de grano medio y"
     if text.endswith((",", "、", "，")):
-        return min(probability, _OPEN), False  # "And so, my fellow Americans,"
+        return min(probability, _OPEN), None  # "And so, my fellow Americans,"
     if _is_final(text):
         if probability >= _UNSURE:
-            return max(probability, 0.9), False
+            return max(probability, 0.9), None
         # A closed sentence the audio model calls unfinished (it scores some finished
         # questions 0.01: "What's the weather like?", the end of read speech): Whisper also
         # puts full stops at mid-sentence pauses, so it settles rather than ends.
-        return probability, True
+        return probability, "closed"
     if _punctuates(lang):
         # Whisper closes a finished sentence with a mark; words without one at a pause are
         # mostly a sentence the speaker is still in, however sure the audio model is
         # (Leopard-es "las arenas son blanquecinas" 0.93 at a 630 ms pause, "de grano medio"
         # 0.97 at 870 ms; "one, [750 ms] two"): it settles.
-        return min(probability, _OPEN), True
-    return probability, False
+        return min(probability, _OPEN), "open"
+    return probability, None
 
 
 def _punctuates(lang: str) -> bool:

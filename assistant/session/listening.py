@@ -30,6 +30,7 @@ from assistant.session.turns import (
     EndOfTurnCheck,
     PauseReply,
     ResumeReply,
+    Settle,
     TurnEnded,
     TurnPausing,
     TurnSettings,
@@ -308,7 +309,7 @@ class Listener:
         # The words so far, transcribed at this pause, are the second opinion. The reply
         # needs them anyway, so waiting for them costs no time.
         heard = await self._pause_words(speech_end_ms)
-        settle = False
+        settle: Settle = None
         if heard is not None:
             p, settle = pause_verdict(p, *heard)
         self._handle(self.turns.verdict(speech_end_ms, p, settle=settle))

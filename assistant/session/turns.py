@@ -19,8 +19,9 @@ mid-sentence and costs every fast one half a second):
                                               semantic_recheck_ms while the silence lasts)
     verdict(p) >= the eagerness' threshold -> TurnEnded(reason="semantic")
     the eagerness' longest silence         -> TurnEnded(reason="silence")
-    verdict(p, settle=True)                -> a closed sentence the model doubts: this pause
+    verdict(p, settle="closed")            -> a closed sentence the model doubts: this pause
                                               ends after settle_ms
+    verdict(p, settle="open")              -> words Whisper left open: after settle_open_ms
 
 In both types the words at a pause are a second signal. expect_words() (speech-to-text has
 started on the audio up to this pause) keeps the turn open past its silence until words()
@@ -47,10 +48,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from assistant.audio.vad import FrameScore
 
 Clock = Callable[[], float]  # monotonic seconds
+Settle = Literal["closed", "open"] | None  # what the words at a pause say (endpointing.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,11 @@ class TurnSettings:
     # of the turn: it lasts up to this long (both types). It is also the longest a turn waits
     # for the words of its pause (expect_words). 0: off.
     hold_dangling_ms: int = 1500
-    # semantic_vad: a sentence Whisper closed but the model calls unfinished ends after this.
-    settle_ms: int = 1000
+    # semantic_vad: a sentence Whisper closed but the model calls unfinished ends after this;
+    # words Whisper left open at a pause, after settle_open_ms (Leopard-es pauses 870 ms
+    # mid-sentence), whatever the model says.
+    settle_ms: int = 700
+    settle_open_ms: int = 1000
 
     def updated(self, **changes: object) -> TurnSettings:
         return replace(self, **changes)
@@ -295,16 +301,19 @@ class TurnTaker:
         return max(floor, min(s.max_silence_ms, int(1.3 * p90)))
 
     def verdict(self, speech_end_ms: int, probability: float, *,
-                settle: bool = False) -> list[Action]:
+                settle: Settle = None) -> list[Action]:
         """The end-of-turn model's answer to EndOfTurnCheck: ends the turn when the speaker is
         done, unless they spoke again since (then the check is stale). `settle`: the words
-        make a closed sentence the model doubts; this pause ends after settle_ms."""
+        make a closed sentence the model doubts ("closed": this pause ends after settle_ms),
+        or Whisper left them open ("open": after settle_open_ms)."""
         if not self._pausing_at(speech_end_ms):
             return []
         if probability >= self.settings.complete_at:
             return [self._end("semantic")]
-        if settle and self._pause_end_ms is None:
-            self._pause_end_ms = min(self.settings.settle_ms, self.end_silence_ms())
+        if settle is not None and self._pause_end_ms is None:
+            window = self.settings.settle_ms if settle == "closed" else \
+                self.settings.settle_open_ms
+            self._pause_end_ms = min(window, self.end_silence_ms())
         return self._end_if_over()
 
     def expect_words(self, speech_end_ms: int) -> None:
