@@ -272,6 +272,43 @@ async def test_noise_and_music_while_speaking_never_cancel_the_reply(name):
     assert stats["pauses"] == stats["resumes"]
 
 
+async def test_words_heard_once_in_a_song_do_not_cancel_the_reply():
+    """Whisper makes out a sung line in one hearing and nothing in the next (bench/voice.py:
+    "Let's Go Fishin'" at 105 s): an interruption needs words in two hearings in a row."""
+
+    class OnceSTT(FakeSTT):
+        def transcribe(self, audio, *, languages=None, interim=False):
+            out = super().transcribe(audio, languages=languages, interim=interim)
+            heard, self.text = self.text, ""
+            return SimpleNamespace(**{**vars(out), "text": heard})
+
+    stt = FakeSTT()
+    async with Harness(stt=stt) as h:
+        await h.start_reply()
+        await h.silence(0.5)
+        h.session.hearing.stt = OnceSTT("Let's go fishing!")
+        await h.feed(SPEECH[:16000 * 4])  # 4 s the VAD calls speech: a barge-in by length
+        await h.silence(0.8)
+        await h.until(lambda: h.of(ResponseDone))
+        stats = dict(h.session.stats)
+    assert [e.status for e in h.of(ResponseDone)] == ["completed"]
+    assert stats["barge_ins"] == 0 and len(h.of(ResponseCreated)) == 1
+
+
+async def test_words_heard_twice_cancel_the_reply():
+    stt = FakeSTT()
+    async with Harness(stt=stt) as h:
+        await h.start_reply()
+        await h.silence(0.5)
+        stt.text = "Let's go fishing!"
+        await h.feed(SPEECH[:16000 * 2])
+        await h.until(lambda: h.of(ResponseDone))
+        stats = dict(h.session.stats)
+    done = h.of(ResponseDone)[0]
+    assert (done.status, done.reason) == ("cancelled", "turn_detected")
+    assert stats["barge_ins"] == 1
+
+
 async def test_real_speech_over_the_reply_pauses_fast_and_cancels_at_played_position():
     async with Harness() as h:
         rid = await h.start_reply()
