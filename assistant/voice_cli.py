@@ -88,16 +88,16 @@ def voice_demo_command(file: Path, market_id: str, output: Path, db_path: Path |
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
     async def run() -> tuple[list[ev.VoiceEvent], bytearray]:
+        respond = VoiceResponder(chat, room="demo", market=market_id, viewer="demo")
         engines = await VoiceEngines(settings).get()
         try:
-            options = engines.session_options(market, turn_type=turn_type)
+            session = VoiceSession(engines.session_options(market, turn_type=turn_type),
+                                   stt=engines.stt, tts=engines.tts, respond=respond)
         except AssistantError as e:
             raise click.ClickException(str(e)) from None
-        respond = VoiceResponder(chat, room="demo", market=market_id, viewer="demo")
         events: list[ev.VoiceEvent] = []
         out = bytearray()
-        async with VoiceSession(options, stt=engines.stt, tts=engines.tts,
-                                respond=respond) as session:
+        async with session:
             async def feed() -> None:
                 chunk, start = rate // 50 * 2, time.perf_counter()
                 tail = bytes(int(1.5 * rate) * 2)  # silence after the recording ends the turn

@@ -85,6 +85,8 @@ class VoiceSession:
         self.options = opts = options or VoiceOptions()
         check_rate(opts.input_rate)
         check_rate(opts.output_rate)
+        if opts.turn_detection is not None:
+            self._require_turn_model(opts.turn_detection.type)
         self._respond = respond
         self._clock = clock
         self._sleep = sleep
@@ -214,10 +216,7 @@ class VoiceSession:
                 if value in (None, "none"):
                     self.listener.set_detection(False)
                 elif value in ("server_vad", "semantic_vad"):
-                    if value == "semantic_vad" and self.options.turn_model is None:
-                        raise InputError(
-                            "semantic_vad_unavailable", "the end-of-turn model is not "
-                            f"installed; run `{TURN_MODEL_COMMAND}` once on the server")
+                    self._require_turn_model(value)
                     self.listener.set_detection(True)
                     changes["type"] = value
                 else:
@@ -233,6 +232,11 @@ class VoiceSession:
                 raise InputError("unknown_parameter", f"unknown turn_detection field {key!r}")
         if changes:
             self.listener.update_turns(changes)
+
+    def _require_turn_model(self, turn_type: str) -> None:
+        if turn_type == "semantic_vad" and self.options.turn_model is None:
+            raise InputError("semantic_vad_unavailable", "the end-of-turn model is not "
+                             f"installed; run `{TURN_MODEL_COMMAND}` once on the server")
 
     def truncate(self, item_id: str, audio_end_ms: int) -> None:
         """conversation.item.truncate: the client played only audio_end_ms of item_id."""

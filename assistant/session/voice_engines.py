@@ -9,7 +9,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from assistant.audio.turn_model import ASSEMBLE_COMMAND as TURN_MODEL_COMMAND
 from assistant.audio.turn_model import SmartTurn
 from assistant.config import Settings
 from assistant.errors import ConfigError
@@ -31,10 +30,7 @@ class Engines:
     def session_options(self, market: Market, *, captions: bool = False,
                         turn_type: str = "server_vad") -> VoiceOptions:
         """The options of one voice session on `market`, the same for the Realtime endpoint
-        and the CLI. semantic_vad without the model is a ConfigError naming its install."""
-        if turn_type == "semantic_vad" and self.turn_model is None:
-            raise ConfigError("semantic_vad needs the end-of-turn model; run "
-                              f"`{TURN_MODEL_COMMAND}` once")
+        and the CLI (VoiceSession refuses semantic_vad without the model, naming its install)."""
         return VoiceOptions(languages=tuple(market.languages),
                             default_lang=market.default_language,
                             turn_model=self.turn_model,
